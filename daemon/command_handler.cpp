@@ -1,0 +1,266 @@
+#include "command_handler.hpp"
+
+#include <unistd.h>
+
+#include <nixpm/version.hpp>
+
+namespace nixpm::daemon {
+namespace op = protocol::op;
+namespace err = protocol::error;
+using protocol::Json;
+
+namespace {
+constexpr double kDefaultWaitSeconds = 60;
+constexpr double kMaxWaitSeconds = 24 * 3600;
+
+Json optional_string(const std::string& text) { return text.empty() ? Json(nullptr) : Json(text); }
+}  // namespace
+
+Json snapshot_to_json(const InstanceSnapshot& s) {
+  return Json{{"name", s.name},
+              {"state", std::string(to_string(s.state))},
+              {"pid", s.pid ? Json(*s.pid) : Json(nullptr)},
+              {"wanted", s.wanted_up ? "up" : "down"},
+              {"since", s.since_unix_seconds},
+              {"uptime", s.uptime_seconds ? Json(*s.uptime_seconds) : Json(nullptr)},
+              {"restarts", s.restarts},
+              {"lastExit", optional_string(s.last_exit)},
+              {"error", optional_string(s.error)},
+              {"description", s.description},
+              {"dependencies", s.dependencies}};
+}
+
+CommandHandler::CommandHandler(boost::asio::io_context& io, Supervisor& supervisor, std::string mode_name,
+                               std::function<void()> request_shutdown)
+    : io_(io),
+      supervisor_(supervisor),
+      mode_name_(std::move(mode_name)),
+      request_shutdown_(std::move(request_shutdown)) {}
+
+void CommandHandler::handle(ConnectionState& connection, const Json& request, Respond respond) {
+  const Json id = request.contains("id") ? request["id"] : Json(nullptr);
+  if (!id.is_null() && !id.is_number_unsigned() && !id.is_number_integer()) {
+    respond(protocol::make_error(nullptr, err::bad_request, "'id' must be a number"), false);
+    return;
+  }
+  const auto op_member = request.find("op");
+  if (op_member == request.end() || !op_member->is_string()) {
+    respond(protocol::make_error(id, err::bad_request, "missing string member 'op'"), false);
+    return;
+  }
+  const std::string name = op_member->get<std::string>();
+
+  if (!connection.greeted) {
+    if (name != op::hello) {
+      respond(protocol::make_error(id, err::handshake_required, "the first request must be 'hello'"), true);
+      return;
+    }
+    const auto version = request.find("protocol");
+    if (version == request.end() || !version->is_number_integer() || version->get<int>() != protocol::kVersion) {
+      respond(protocol::make_error(id, err::unsupported_version,
+                                   "this daemon speaks protocol " + std::to_string(protocol::kVersion)),
+              true);
+      return;
+    }
+    connection.greeted = true;
+    respond(protocol::make_ok(id, {{"protocol", protocol::kVersion},
+                                   {"daemon", std::string("nixpmd ") + kVersionString},
+                                   {"mode", mode_name_},
+                                   {"pid", static_cast<long>(getpid())}}),
+            false);
+    return;
+  }
+
+  if (name == op::hello) {
+    respond(protocol::make_error(id, err::bad_request, "already greeted"), false);
+  } else if (name == op::status) {
+    std::vector<std::size_t> indices;
+    std::string error;
+    if (!resolve_names(request, indices, error)) {
+      respond(protocol::make_error(id, indices.empty() ? err::bad_request : err::unknown_instance, error), false);
+      return;
+    }
+    respond(protocol::make_ok(id, status_result(indices)), false);
+  } else if (name == op::list) {
+    respond(protocol::make_ok(id, list_result()), false);
+  } else if (name == op::start || name == op::stop || name == op::restart) {
+    change_state(id, request, name, std::move(respond));
+  } else if (name == op::shutdown) {
+    respond(protocol::make_ok(id), false);
+    request_shutdown_();
+  } else {
+    respond(protocol::make_error(id, err::unknown_op, "unknown op '" + name + "'"), false);
+  }
+}
+
+// Names from request["names"]; absent or empty means every instance. On failure, `indices` is left
+// non-empty only when the problem is an unknown instance (so the caller can pick the error code).
+bool CommandHandler::resolve_names(const Json& request, std::vector<std::size_t>& indices,
+                                   std::string& error) const {
+  indices.clear();
+  const auto names = request.find("names");
+  if (names == request.end() || names->is_null() || (names->is_array() && names->empty())) {
+    for (std::size_t i = 0; i < supervisor_.size(); ++i) indices.push_back(i);
+    return true;
+  }
+  if (!names->is_array()) {
+    error = "'names' must be an array of instance names";
+    return false;
+  }
+  std::vector<std::string> unknown;
+  for (const auto& entry : *names) {
+    if (!entry.is_string()) {
+      indices.clear();
+      error = "'names' must be an array of instance names";
+      return false;
+    }
+    if (auto index = supervisor_.index_of(entry.get<std::string>())) {
+      indices.push_back(*index);
+    } else {
+      unknown.push_back(entry.get<std::string>());
+    }
+  }
+  if (unknown.empty()) return true;
+  error = "unknown instance";
+  for (std::size_t i = 0; i < unknown.size(); ++i) error += (i ? ", '" : " '") + unknown[i] + "'";
+  if (indices.empty()) indices.push_back(0);  // marks "unknown instance" rather than "bad request"
+  return false;
+}
+
+Json CommandHandler::status_result(const std::vector<std::size_t>& indices) const {
+  Json instances = Json::array();
+  for (auto index : indices) instances.push_back(snapshot_to_json(supervisor_.snapshot(index)));
+  return Json{{"instances", std::move(instances)}};
+}
+
+Json CommandHandler::list_result() const {
+  Json instances = Json::array();
+  for (std::size_t i = 0; i < supervisor_.size(); ++i) {
+    const auto snap = supervisor_.snapshot(i);
+    instances.push_back({{"name", snap.name},
+                         {"state", std::string(to_string(snap.state))},
+                         {"autostart", snap.autostart},
+                         {"description", snap.description}});
+  }
+  return Json{{"instances", std::move(instances)}};
+}
+
+void CommandHandler::change_state(const Json& id, const Json& request, std::string_view op, Respond respond) {
+  if (shutting_down_) {
+    respond(protocol::make_error(id, err::shutting_down, "nixpmd is shutting down"), false);
+    return;
+  }
+  const auto names = request.find("names");
+  if (names == request.end() || !names->is_array() || names->empty()) {
+    respond(protocol::make_error(id, err::bad_request, "'names' must list at least one instance"), false);
+    return;
+  }
+  std::vector<std::size_t> targets;
+  std::string error;
+  if (!resolve_names(request, targets, error)) {
+    respond(protocol::make_error(id, targets.empty() ? err::bad_request : err::unknown_instance, error), false);
+    return;
+  }
+  const auto wait_member = request.find("wait");
+  if (wait_member != request.end() && !wait_member->is_boolean()) {
+    respond(protocol::make_error(id, err::bad_request, "'wait' must be a boolean"), false);
+    return;
+  }
+  double timeout = kDefaultWaitSeconds;
+  if (const auto t = request.find("timeout"); t != request.end()) {
+    if (!t->is_number() || t->get<double>() <= 0 || t->get<double>() > kMaxWaitSeconds) {
+      respond(protocol::make_error(id, err::bad_request, "'timeout' must be a number of seconds above 0"), false);
+      return;
+    }
+    timeout = t->get<double>();
+  }
+  const bool wait = wait_member == request.end() || wait_member->get<bool>();
+  const Goal goal = op == op::stop ? Goal::down : Goal::up;
+
+  auto waiter = std::make_shared<Waiter>(Waiter{id, goal, targets, std::move(respond), nullptr});
+  if (wait) {
+    waiter->deadline = std::make_unique<boost::asio::steady_timer>(io_);
+    waiter->deadline->expires_after(std::chrono::duration_cast<std::chrono::nanoseconds>(
+        std::chrono::duration<double>(timeout)));
+    std::weak_ptr<Waiter> weak = waiter;
+    waiter->deadline->async_wait([this, weak](const boost::system::error_code& ec) {
+      auto expired = weak.lock();
+      if (ec || !expired) return;
+      waiters_.remove(expired);
+      expired->respond(protocol::make_error(expired->id, err::timeout, "timed out waiting for the outcome"), false);
+    });
+    waiters_.push_back(waiter);
+  }
+  if (op == op::start) {
+    supervisor_.start(targets);
+  } else if (op == op::stop) {
+    supervisor_.stop(targets);
+  } else {
+    supervisor_.restart(targets);
+  }
+  if (!wait) waiter->respond(protocol::make_ok(id, status_result(targets)), false);
+}
+
+CommandHandler::Outcome CommandHandler::outcome_of(const Waiter& waiter, std::string& reason) const {
+  bool all_done = true;
+  for (auto index : waiter.targets) {
+    const auto state = supervisor_.state(index);
+    const auto& name = supervisor_.graph().name(index);
+    if (waiter.goal == Goal::down) {
+      if (state != InstanceState::stopped && state != InstanceState::failed && state != InstanceState::done)
+        all_done = false;
+      continue;
+    }
+    if (is_ready(state)) continue;
+    if (state == InstanceState::failed) {
+      reason = name + ": " + supervisor_.snapshot(index).error;
+      return Outcome::failure;
+    }
+    for (auto dependency : supervisor_.graph().with_dependencies({index})) {
+      if (supervisor_.state(dependency) == InstanceState::failed) {
+        reason = name + ": dependency " + supervisor_.graph().name(dependency) + " failed: " +
+                 supervisor_.snapshot(dependency).error;
+        return Outcome::failure;
+      }
+    }
+    if (!supervisor_.wanted_up(index) && state == InstanceState::stopped) {
+      reason = name + ": stopped before it became ready";
+      return Outcome::failure;
+    }
+    all_done = false;
+  }
+  return all_done ? Outcome::success : Outcome::pending;
+}
+
+void CommandHandler::supervisor_changed() {
+  for (auto it = waiters_.begin(); it != waiters_.end();) {
+    auto waiter = *it;
+    std::string reason;
+    const auto outcome = outcome_of(*waiter, reason);
+    if (outcome == Outcome::pending) {
+      ++it;
+      continue;
+    }
+    it = waiters_.erase(it);
+    waiter->deadline->cancel();
+    if (outcome == Outcome::success) {
+      waiter->respond(protocol::make_ok(waiter->id, status_result(waiter->targets)), false);
+    } else {
+      auto reply = protocol::make_error(waiter->id, err::failed, reason);
+      reply["error"]["instances"] = status_result(waiter->targets)["instances"];
+      waiter->respond(reply, false);
+    }
+  }
+}
+
+void CommandHandler::begin_shutdown() {
+  shutting_down_ = true;
+  auto pending = std::move(waiters_);
+  waiters_.clear();
+  for (auto& waiter : pending) {
+    waiter->deadline->cancel();
+    waiter->respond(protocol::make_error(waiter->id, err::shutting_down, "nixpmd is shutting down"), false);
+  }
+}
+
+}  // namespace nixpm::daemon

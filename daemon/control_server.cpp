@@ -1,0 +1,188 @@
+#include "control_server.hpp"
+
+#include <array>
+#include <cerrno>
+#include <cstring>
+#include <deque>
+#include <stdexcept>
+#include <system_error>
+
+#include <boost/asio/write.hpp>
+#include <spdlog/spdlog.h>
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "daemon/platform.hpp"
+
+namespace nixpm::daemon {
+namespace fs = std::filesystem;
+using boost::asio::local::stream_protocol;
+using protocol::Json;
+
+namespace {
+
+// Replies a client has not read yet; past this the client is cut off rather than buffered without end.
+constexpr std::size_t kMaxPendingBytes = 16 * 1024 * 1024;
+
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(stream_protocol::socket socket, CommandHandler& handler)
+      : socket_(std::move(socket)), handler_(handler) {}
+
+  void start() { read_more(); }
+
+ private:
+  void read_more() {
+    socket_.async_read_some(boost::asio::buffer(buffer_),
+                            [self = shared_from_this()](const boost::system::error_code& error, std::size_t n) {
+                              self->on_read(error, n);
+                            });
+  }
+
+  void on_read(const boost::system::error_code& error, std::size_t size) {
+    if (error || closing_) return;  // peer gone; pending replies are dropped with the session
+    decoder_.feed(buffer_.data(), size);
+    std::string payload;
+    for (;;) {
+      const auto status = decoder_.next(payload);
+      if (status == protocol::FrameDecoder::Status::need_more) break;
+      if (status == protocol::FrameDecoder::Status::error) {
+        send(protocol::make_error(nullptr, protocol::error::bad_frame,
+                                  "frame length must be between 1 and " + std::to_string(protocol::kMaxFrameSize)),
+             true);
+        return;
+      }
+      auto request = protocol::parse_message(payload);
+      if (!request) {
+        send(protocol::make_error(nullptr, protocol::error::bad_json, "the message is not a JSON object"), false);
+        continue;
+      }
+      std::weak_ptr<Session> weak = shared_from_this();
+      handler_.handle(state_, *request, [weak](const Json& reply, bool close) {
+        if (auto self = weak.lock()) self->send(reply, close);
+      });
+      if (closing_) return;
+    }
+    read_more();
+  }
+
+  void send(const Json& reply, bool close_after) {
+    if (closing_) return;
+    std::string frame;
+    try {
+      frame = protocol::encode_frame(reply);
+    } catch (const std::length_error&) {
+      frame = protocol::encode_frame(
+          protocol::make_error(reply.value("id", Json(nullptr)), protocol::error::failed, "reply too large"));
+    }
+    pending_bytes_ += frame.size();
+    if (pending_bytes_ > kMaxPendingBytes) {
+      spdlog::warn("control: closing a client that does not read its replies");
+      closing_ = true;
+      boost::system::error_code ignored;
+      socket_.close(ignored);
+      return;
+    }
+    outbox_.push_back(std::move(frame));
+    if (close_after) closing_ = true;
+    if (outbox_.size() == 1) write_next();
+  }
+
+  void write_next() {
+    boost::asio::async_write(socket_, boost::asio::buffer(outbox_.front()),
+                             [self = shared_from_this()](const boost::system::error_code& error, std::size_t) {
+                               self->on_written(error);
+                             });
+  }
+
+  void on_written(const boost::system::error_code& error) {
+    if (error) return;
+    pending_bytes_ -= outbox_.front().size();
+    outbox_.pop_front();
+    if (!outbox_.empty()) {
+      write_next();
+    } else if (closing_) {
+      boost::system::error_code ignored;
+      socket_.shutdown(stream_protocol::socket::shutdown_both, ignored);
+      socket_.close(ignored);
+    }
+  }
+
+  stream_protocol::socket socket_;
+  CommandHandler& handler_;
+  ConnectionState state_;
+  protocol::FrameDecoder decoder_;
+  std::array<char, 16 * 1024> buffer_{};
+  std::deque<std::string> outbox_;
+  std::size_t pending_bytes_ = 0;
+  bool closing_ = false;
+};
+
+bool daemon_answers(const fs::path& socket_path) {
+  boost::asio::io_context probe_io;
+  stream_protocol::socket probe(probe_io);
+  boost::system::error_code error;
+  probe.connect(stream_protocol::endpoint(socket_path.string()), error);
+  return !error;
+}
+
+}  // namespace
+
+ControlServer::ControlServer(boost::asio::io_context& io, CommandHandler& handler)
+    : io_(io), handler_(handler), acceptor_(io), own_uid_(getuid()) {}
+
+ControlServer::~ControlServer() { close(); }
+
+void ControlServer::listen(const fs::path& socket_path, bool private_directory) {
+  const auto directory = socket_path.parent_path();
+  std::error_code error;
+  fs::create_directories(directory, error);
+  if (error) throw std::runtime_error("cannot create " + directory.string() + ": " + error.message());
+  if (private_directory && chmod(directory.c_str(), 0700) != 0)
+    throw std::runtime_error("cannot make " + directory.string() + " private: " + std::strerror(errno));
+
+  if (fs::exists(fs::symlink_status(socket_path))) {
+    if (daemon_answers(socket_path))
+      throw std::runtime_error("another nixpmd is already running on " + socket_path.string());
+    fs::remove(socket_path, error);  // left behind by a daemon that died
+  }
+  // The socket is created with no access for others, then opened up to the owner only.
+  const mode_t previous = umask(0177);
+  boost::system::error_code bind_error;
+  acceptor_.open(stream_protocol(), bind_error);
+  if (!bind_error) acceptor_.bind(stream_protocol::endpoint(socket_path.string()), bind_error);
+  umask(previous);
+  if (!bind_error) acceptor_.listen(boost::asio::socket_base::max_listen_connections, bind_error);
+  if (bind_error) throw std::runtime_error("cannot listen on " + socket_path.string() + ": " + bind_error.message());
+  chmod(socket_path.c_str(), 0600);
+  socket_path_ = socket_path;
+  accept_next();
+}
+
+void ControlServer::accept_next() {
+  acceptor_.async_accept([this](const boost::system::error_code& error, stream_protocol::socket socket) {
+    if (error == boost::asio::error::operation_aborted || !acceptor_.is_open()) return;
+    if (!error) {
+      const auto uid = platform::peer_uid(socket.native_handle());
+      if (uid && (*uid == own_uid_ || *uid == 0)) {
+        std::make_shared<Session>(std::move(socket), handler_)->start();
+      } else {
+        spdlog::warn("control: refused a connection from uid {}", uid ? std::to_string(*uid) : "unknown");
+      }
+    } else {
+      spdlog::warn("control: accept failed: {}", error.message());
+    }
+    accept_next();
+  });
+}
+
+void ControlServer::close() {
+  if (!acceptor_.is_open()) return;
+  boost::system::error_code ignored;
+  acceptor_.close(ignored);
+  std::error_code remove_error;
+  if (!socket_path_.empty()) fs::remove(socket_path_, remove_error);
+}
+
+}  // namespace nixpm::daemon

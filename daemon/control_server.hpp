@@ -1,0 +1,39 @@
+#pragma once
+// The Unix-socket transport of the control protocol. Each connection is a Session: it reads frames,
+// hands whole requests to the CommandHandler, and writes replies from a queue with exactly one
+// async_write in flight. A client that sends garbage gets an error and is closed; a client that does
+// not read its replies is closed once its queue passes a bound. No client can stall the others.
+
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/local/stream_protocol.hpp>
+
+#include "daemon/command_handler.hpp"
+
+namespace nixpm::daemon {
+
+class ControlServer {
+ public:
+  ControlServer(boost::asio::io_context& io, CommandHandler& handler);
+  ~ControlServer();
+
+  // Creates the socket (and its directory, mode 0700) and starts accepting. A stale socket left by a
+  // dead daemon is replaced; a live one is an error. Throws std::runtime_error with a clear message.
+  void listen(const std::filesystem::path& socket_path, bool private_directory);
+  // Stops accepting and removes the socket file. Open sessions finish what they are writing.
+  void close();
+
+ private:
+  void accept_next();
+
+  boost::asio::io_context& io_;
+  CommandHandler& handler_;
+  boost::asio::local::stream_protocol::acceptor acceptor_;
+  std::filesystem::path socket_path_;
+  uid_t own_uid_;
+};
+
+}  // namespace nixpm::daemon

@@ -1,0 +1,153 @@
+#include "instance_machine.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include <sys/wait.h>
+
+#include "common/signal_names.hpp"
+
+namespace nixpm::daemon {
+namespace {
+
+std::chrono::nanoseconds seconds(double value) {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::duration<double>(value));
+}
+
+}  // namespace
+
+std::string describe_wait_status(int wait_status) {
+  if (WIFEXITED(wait_status)) return "exited " + std::to_string(WEXITSTATUS(wait_status));
+  if (WIFSIGNALED(wait_status)) {
+    std::string text = "killed by " + signal_name(WTERMSIG(wait_status));
+#ifdef WCOREDUMP
+    if (WCOREDUMP(wait_status)) text += " (core dumped)";
+#endif
+    return text;
+  }
+  return "wait status " + std::to_string(wait_status);
+}
+
+void InstanceMachine::enter(InstanceState state, TimePoint now) {
+  if (state_ != state) since_ = now;
+  state_ = state;
+}
+
+Effects InstanceMachine::reconcile(const Context& context) {
+  switch (state_) {
+    case InstanceState::stopped:
+      if (context.wanted_up && context.dependencies_ready) {
+        enter(InstanceState::starting, context.now);
+        return {{Effect::Kind::spawn}};
+      }
+      return {};
+    case InstanceState::starting:
+    case InstanceState::running:
+      if (!context.wanted_up && context.dependents_down) {
+        enter(InstanceState::stopping, context.now);
+        return {{Effect::Kind::signal_stop}, {Effect::Kind::arm_timer, seconds(policy_.stop_timeout_seconds)}};
+      }
+      return {};
+    case InstanceState::backoff:
+      if (!context.wanted_up) {
+        enter(InstanceState::stopped, context.now);
+        return {{Effect::Kind::cancel_timer}};
+      }
+      return {};
+    case InstanceState::stopping:
+    case InstanceState::failed:
+    case InstanceState::done:
+      return {};
+  }
+  return {};
+}
+
+void InstanceMachine::start_requested() {
+  if (state_ == InstanceState::failed || state_ == InstanceState::done) state_ = InstanceState::stopped;
+  quick_failures_ = 0;
+  error_.clear();
+}
+
+void InstanceMachine::spawned(pid_t pid, TimePoint now) {
+  pid_ = pid;
+  started_at_ = now;
+  error_.clear();
+  // Readiness "started": the process counts as ready as soon as it runs.
+  enter(InstanceState::running, now);
+}
+
+void InstanceMachine::spawn_failed(const std::string& reason, TimePoint now) {
+  // The same failure would happen again at once (a missing file, a bad directory): give up visibly.
+  pid_.reset();
+  error_ = reason;
+  last_exit_.clear();
+  enter(InstanceState::failed, now);
+}
+
+Effects InstanceMachine::exited(int wait_status, bool wanted_up, TimePoint now) {
+  pid_.reset();
+  last_exit_ = describe_wait_status(wait_status);
+  switch (state_) {
+    case InstanceState::stopping:
+      enter(InstanceState::stopped, now);
+      return {{Effect::Kind::cancel_timer}};
+    case InstanceState::starting:
+    case InstanceState::running: {
+      if (!wanted_up) {
+        enter(InstanceState::stopped, now);
+        return {};
+      }
+      const bool success = WIFEXITED(wait_status) && WEXITSTATUS(wait_status) == 0;
+      return after_unexpected_exit(success, now);
+    }
+    default:
+      return {};
+  }
+}
+
+Effects InstanceMachine::after_unexpected_exit(bool success, TimePoint now) {
+  using config::RestartPolicy;
+  const bool restart = policy_.restart == RestartPolicy::always ||
+                       (policy_.restart == RestartPolicy::on_failure && !success);
+  if (!restart) {
+    if (success) {
+      enter(InstanceState::stopped, now);
+    } else {
+      error_ = last_exit_;
+      enter(InstanceState::failed, now);
+    }
+    return {};
+  }
+  if (now - started_at_ >= seconds(policy_.stable_after_seconds)) quick_failures_ = 0;
+  ++quick_failures_;
+  if (quick_failures_ > policy_.restart_limit) {
+    error_ = "gave up after " + std::to_string(policy_.restart_limit) + " restarts in quick succession (last: " +
+             last_exit_ + ")";
+    enter(InstanceState::failed, now);
+    return {};
+  }
+  ++restarts_;
+  if (quick_failures_ == 1) {
+    // Restart at once: the supervisor's next reconcile respawns it.
+    enter(InstanceState::stopped, now);
+    return {};
+  }
+  const double delay = std::min(policy_.restart_delay_seconds * std::pow(2.0, quick_failures_ - 2),
+                                policy_.max_restart_delay_seconds);
+  enter(InstanceState::backoff, now);
+  return {{Effect::Kind::arm_timer, seconds(delay)}};
+}
+
+Effects InstanceMachine::timer_fired(TimePoint now) {
+  switch (state_) {
+    case InstanceState::backoff:
+      enter(InstanceState::stopped, now);
+      return {};
+    case InstanceState::stopping:
+      return {{Effect::Kind::kill}};
+    default:
+      return {};
+  }
+}
+
+}  // namespace nixpm::daemon

@@ -1,0 +1,90 @@
+// nixpmd: arguments, definitions, then the daemon. The only top-level catch is here.
+
+#include <iostream>
+
+#include <CLI/CLI.hpp>
+#include <spdlog/spdlog.h>
+
+#include <unistd.h>
+
+#include <nixpm/version.hpp>
+
+#include "common/exit_codes.hpp"
+#include "common/logging.hpp"
+#include "common/paths.hpp"
+#include "config/loader.hpp"
+#include "daemon/daemon.hpp"
+
+namespace {
+
+struct Options {
+  nixpm::PathOverrides overrides;
+  bool user = false;
+  bool system = false;
+  std::string log_level = "info";
+};
+
+void add_path_option(CLI::App& app, const std::string& name, std::optional<std::filesystem::path>& target,
+                     const std::string& help) {
+  app.add_option_function<std::string>(
+         name, [&target](const std::string& value) { target = value; }, help)
+      ->type_name("DIR");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Options options;
+  CLI::App app{"nixpmd: the nixpm supervisor daemon. It starts the instances of a definitions file in\n"
+               "dependency order, restarts them when they fail, captures their logs and serves nixpmctl.",
+               "nixpmd"};
+  app.set_version_flag("-V,--version", std::string("nixpmd ") + nixpm::kVersionString);
+  app.add_option_function<std::string>(
+         "-c,--config", [&](const std::string& v) { options.overrides.config_file = v; },
+         "Definitions file (default: $XDG_CONFIG_HOME/nixpm/processes.yaml, or /etc/nixpm/processes.yaml as root)")
+      ->type_name("FILE");
+  app.add_option_function<std::string>(
+         "--socket", [&](const std::string& v) { options.overrides.socket = v; },
+         "Control socket path (env NIXPM_SOCKET)")
+      ->type_name("PATH");
+  auto* user = app.add_flag("--user", options.user, "User mode (the default when not root)");
+  app.add_flag("--system", options.system, "System mode (the default as root)")->excludes(user);
+  add_path_option(app, "--state-dir", options.overrides.state_dir, "State directory (env NIXPROC_STATE_DIR)");
+  add_path_option(app, "--runtime-dir", options.overrides.runtime_dir, "Runtime directory (env NIXPROC_RUNTIME_DIR)");
+  add_path_option(app, "--log-dir", options.overrides.log_dir, "Log directory (env NIXPROC_LOG_DIR)");
+  add_path_option(app, "--tmp-dir", options.overrides.tmp_dir, "Temporary directory (env NIXPROC_TMP_DIR)");
+  add_path_option(app, "--cache-dir", options.overrides.cache_dir, "Cache directory (env NIXPROC_CACHE_DIR)");
+  app.add_flag("--force-disable-user-change", options.overrides.force_disable_user_change,
+               "Ignore `user` and `credentials` (always so in user mode)");
+  app.add_option("--log-level", options.log_level, "trace, debug, info, warn, error or off")->capture_default_str();
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& error) {
+    const int code = app.exit(error);
+    return code == 0 ? nixpm::exit_code::ok : nixpm::exit_code::usage;
+  }
+
+  if (!nixpm::setup_logging("nixpmd", options.log_level)) {
+    std::cerr << "nixpmd: unknown log level '" << options.log_level << "'\n";
+    return nixpm::exit_code::usage;
+  }
+  if (options.user) options.overrides.mode = nixpm::Mode::user;
+  if (options.system) options.overrides.mode = nixpm::Mode::system;
+  const auto paths = nixpm::resolve_paths(options.overrides, nixpm::process_environment(), getuid());
+
+  auto loaded = nixpm::config::load_definitions_file(paths.config_file, nixpm::config::DirectoryVariables::from(paths));
+  if (!loaded.ok()) {
+    std::cerr << loaded.report();
+    std::cerr << "nixpmd: " << paths.config_file.string() << " has errors; nothing was started\n";
+    return nixpm::exit_code::usage;
+  }
+
+  try {
+    nixpm::daemon::Daemon daemon(paths, std::move(*loaded.definitions));
+    return daemon.run();
+  } catch (const std::exception& error) {
+    spdlog::critical("{}", error.what());
+    return nixpm::exit_code::failed;
+  }
+}

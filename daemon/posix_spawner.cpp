@@ -1,0 +1,164 @@
+#include "posix_spawner.hpp"
+
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "daemon/platform.hpp"
+
+namespace nixpm::daemon {
+namespace {
+
+// What the child reports through the status pipe when it cannot reach exec.
+enum class Stage : int { chdir = 1, exec = 2, setup = 3 };
+struct ChildFailure {
+  Stage stage;
+  int error;
+};
+
+std::string errno_text(int error) { return std::strerror(error); }
+
+std::string path_of(const std::vector<std::string>& environment) {
+  for (const auto& entry : environment)
+    if (entry.rfind("PATH=", 0) == 0) return entry.substr(5);
+  return "/usr/local/bin:/usr/bin:/bin";
+}
+
+bool is_executable_file(const std::string& path) {
+  struct stat info {};
+  return stat(path.c_str(), &info) == 0 && S_ISREG(info.st_mode) && access(path.c_str(), X_OK) == 0;
+}
+
+// Runs in the child between fork and exec: only async-signal-safe calls.
+[[noreturn]] void run_child(const char* executable, char* const* argv, char* const* envp, const char* directory,
+                            int stdin_fd, int log_fd, int status_fd) {
+  auto fail = [status_fd](Stage stage) {
+    const ChildFailure failure{stage, errno};
+    ssize_t ignored = write(status_fd, &failure, sizeof failure);
+    (void)ignored;
+    _exit(127);
+  };
+  setpgid(0, 0);
+  struct sigaction default_action {};
+  default_action.sa_handler = SIG_DFL;
+  sigemptyset(&default_action.sa_mask);
+  for (int signal = 1; signal < NSIG; ++signal) {
+    if (signal != SIGKILL && signal != SIGSTOP) sigaction(signal, &default_action, nullptr);
+  }
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, nullptr);
+  if (dup2(stdin_fd, STDIN_FILENO) < 0 || dup2(log_fd, STDOUT_FILENO) < 0 || dup2(log_fd, STDERR_FILENO) < 0)
+    fail(Stage::setup);
+  if (status_fd <= STDERR_FILENO) fail(Stage::setup);
+  platform::close_descriptors_except(status_fd);
+  if (directory[0] != '\0' && chdir(directory) != 0) fail(Stage::chdir);
+  execve(executable, argv, envp);
+  fail(Stage::exec);
+}
+
+// Owns a descriptor for the parent's side of the spawn.
+struct Descriptor {
+  int fd = -1;
+  explicit Descriptor(int value) : fd(value) {}
+  Descriptor(const Descriptor&) = delete;
+  Descriptor& operator=(const Descriptor&) = delete;
+  ~Descriptor() {
+    if (fd >= 0) close(fd);
+  }
+  void reset() {
+    if (fd >= 0) close(fd);
+    fd = -1;
+  }
+};
+
+bool set_cloexec(int fd) { return fcntl(fd, F_SETFD, FD_CLOEXEC) == 0; }
+
+}  // namespace
+
+std::string find_executable(const std::string& name, const std::string& path_variable) {
+  if (name.find('/') != std::string::npos) return name;
+  std::size_t begin = 0;
+  while (begin <= path_variable.size()) {
+    std::size_t end = path_variable.find(':', begin);
+    if (end == std::string::npos) end = path_variable.size();
+    std::string dir = path_variable.substr(begin, end - begin);
+    if (dir.empty()) dir = ".";
+    std::string candidate = dir + "/" + name;
+    if (is_executable_file(candidate)) return candidate;
+    begin = end + 1;
+  }
+  return {};
+}
+
+SpawnResult PosixSpawner::spawn(const SpawnRequest& request) {
+  const std::string executable = find_executable(request.executable, path_of(request.environment));
+  if (executable.empty()) return {-1, "exec " + request.executable + ": not found in PATH"};
+
+  // Everything the child needs is prepared here: after fork it may not allocate.
+  std::vector<char*> argv;
+  argv.reserve(request.arguments.size() + 2);
+  argv.push_back(const_cast<char*>(request.executable.c_str()));
+  for (const auto& argument : request.arguments) argv.push_back(const_cast<char*>(argument.c_str()));
+  argv.push_back(nullptr);
+  std::vector<char*> envp;
+  envp.reserve(request.environment.size() + 1);
+  for (const auto& entry : request.environment) envp.push_back(const_cast<char*>(entry.c_str()));
+  envp.push_back(nullptr);
+  const std::string directory = request.directory.string();
+
+  Descriptor log(open(request.log_file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640));
+  if (log.fd < 0) return {-1, "open log " + request.log_file.string() + ": " + errno_text(errno)};
+  Descriptor null_input(open("/dev/null", O_RDONLY | O_CLOEXEC));
+  if (null_input.fd < 0) return {-1, "open /dev/null: " + errno_text(errno)};
+  int pipe_fds[2];
+  if (pipe(pipe_fds) != 0) return {-1, "pipe: " + errno_text(errno)};
+  Descriptor status_read(pipe_fds[0]);
+  Descriptor status_write(pipe_fds[1]);
+  if (!set_cloexec(status_read.fd) || !set_cloexec(status_write.fd)) return {-1, "fcntl: " + errno_text(errno)};
+
+  // Signals stay blocked across fork so that no daemon handler runs in the child before it resets them.
+  sigset_t all;
+  sigset_t previous;
+  sigfillset(&all);
+  sigprocmask(SIG_SETMASK, &all, &previous);
+  const pid_t pid = fork();
+  if (pid == 0)
+    run_child(executable.c_str(), argv.data(), envp.data(), directory.c_str(), null_input.fd, log.fd,
+              status_write.fd);
+  const int fork_error = errno;
+  sigprocmask(SIG_SETMASK, &previous, nullptr);
+  if (pid < 0) return {-1, "fork: " + errno_text(fork_error)};
+
+  // Also set the group here, so that a signal sent right after we return reaches the whole group.
+  setpgid(pid, pid);
+  status_write.reset();
+  ChildFailure failure{};
+  ssize_t got;
+  do {
+    got = read(status_read.fd, &failure, sizeof failure);
+  } while (got < 0 && errno == EINTR);
+  if (got == 0) return {pid, {}};
+  // The child exits with 127; the ChildReaper reaps it and finds no instance owning the pid.
+  if (got != static_cast<ssize_t>(sizeof failure)) return {-1, "spawn: lost the child's status report"};
+  switch (failure.stage) {
+    case Stage::chdir:
+      return {-1, "chdir " + directory + ": " + errno_text(failure.error)};
+    case Stage::exec:
+      return {-1, "exec " + executable + ": " + errno_text(failure.error)};
+    case Stage::setup:
+      break;
+  }
+  return {-1, "setting up the child's descriptors: " + errno_text(failure.error)};
+}
+
+void PosixSpawner::signal_group(pid_t pid, int signal) {
+  if (pid <= 1) return;  // never signal "every process" or init by mistake
+  if (kill(-pid, signal) != 0 && errno == ESRCH) kill(pid, signal);
+}
+
+}  // namespace nixpm::daemon

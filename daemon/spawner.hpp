@@ -1,0 +1,38 @@
+#pragma once
+// The seam between the supervisor and the operating system's process calls. The real one is
+// PosixSpawner; unit tests use a fake that records what was asked.
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include <sys/types.h>
+
+namespace nixpm::daemon {
+
+struct SpawnRequest {
+  std::string executable;                // a path, or a name looked up in the PATH of `environment`
+  std::vector<std::string> arguments;    // argv[1..]
+  std::vector<std::string> environment;  // "NAME=value"
+  std::filesystem::path directory;       // working directory
+  std::filesystem::path log_file;        // stdout and stderr are appended here
+};
+
+struct SpawnResult {
+  pid_t pid = -1;     // > 0 when the process runs the executable
+  std::string error;  // why not, naming the stage: "chdir /x: No such file or directory"
+
+  bool ok() const { return pid > 0; }
+};
+
+class Spawner {
+ public:
+  virtual ~Spawner() = default;
+  // Starts the process in a new process group whose id is its pid. Returns only after exec succeeded
+  // or failed, so the result tells the two apart.
+  virtual SpawnResult spawn(const SpawnRequest& request) = 0;
+  // Sends `signal` to the process group led by `pid`.
+  virtual void signal_group(pid_t pid, int signal) = 0;
+};
+
+}  // namespace nixpm::daemon

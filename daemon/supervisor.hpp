@@ -1,0 +1,115 @@
+#pragma once
+// The supervisor owns every instance's runtime record and carries out what their state machines ask
+// for. Requests (start, stop, restart) only change which instances are *wanted* up and put them on
+// the propagation queue; drain() then reconciles queued instances one at a time, queueing the
+// neighbours of any instance whose state changed. Starting a chain of 10,000 never recurses.
+//
+// It runs on one thread (the daemon's loop) and holds no locks. All I/O goes through the Spawner and
+// Scheduler seams, so unit tests drive it with fakes.
+
+#include <chrono>
+#include <cstddef>
+#include <deque>
+#include <functional>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "common/paths.hpp"
+#include "config/dependency_graph.hpp"
+#include "config/model.hpp"
+#include "daemon/instance_machine.hpp"
+#include "daemon/scheduler.hpp"
+#include "daemon/spawner.hpp"
+
+namespace nixpm::daemon {
+
+// What status reports about one instance.
+struct InstanceSnapshot {
+  std::string name;
+  std::string description;
+  InstanceState state = InstanceState::stopped;
+  std::optional<pid_t> pid;
+  bool wanted_up = false;
+  bool autostart = true;
+  double since_unix_seconds = 0;        // when it entered `state`, wall clock
+  std::optional<double> uptime_seconds;  // since the current process started, while it has one
+  int restarts = 0;
+  std::string last_exit;
+  std::string error;
+  std::vector<std::string> dependencies;
+};
+
+// The directories instances run with.
+struct RuntimeDirectories {
+  std::filesystem::path state_dir;
+  std::filesystem::path log_dir;
+};
+
+class Supervisor {
+ public:
+  Supervisor(Spawner& spawner, Scheduler& scheduler, RuntimeDirectories directories,
+             std::vector<std::string> base_environment);
+
+  // Installs the definitions to supervise. Only valid while nothing runs (at start-up).
+  void set_definitions(config::Definitions definitions);
+
+  std::size_t size() const { return instances_.size(); }
+  std::optional<std::size_t> index_of(std::string_view name) const { return graph_.index_of(name); }
+  const config::DependencyGraph& graph() const { return graph_; }
+  InstanceState state(std::size_t index) const { return instances_[index].machine.state(); }
+  bool wanted_up(std::size_t index) const { return instances_[index].wanted_up; }
+  InstanceSnapshot snapshot(std::size_t index) const;
+
+  // Wants the roots and all their dependencies up.
+  void start(const std::vector<std::size_t>& roots);
+  // Wants the roots and all their dependents down.
+  void stop(const std::vector<std::size_t>& roots);
+  // Stops the roots and their running dependents, then starts all of them again.
+  void restart(const std::vector<std::size_t>& roots);
+  void start_autostart();
+  void stop_all();
+  // True when no instance has a live process.
+  bool all_down() const;
+
+  // Feeds the reaper's report; pids that belong to no instance are ignored.
+  void child_exited(pid_t pid, int wait_status);
+  // Feeds the scheduler's callback.
+  void timer_fired(std::size_t slot);
+
+  // Called once after each batch of changes has settled.
+  void set_change_listener(std::function<void()> listener) { on_change_ = std::move(listener); }
+
+ private:
+  struct Instance {
+    config::InstanceSpec spec;
+    InstanceMachine machine;
+    bool wanted_up = false;
+    bool queued = false;
+  };
+
+  void enqueue(std::size_t index);
+  void enqueue_with_neighbours(std::size_t index);
+  void drain();
+  Context context_of(std::size_t index) const;
+  void carry_out(std::size_t index, const Effects& effects);
+  void spawn(std::size_t index);
+  void release_restart_groups();
+  bool has_process(std::size_t index) const;
+
+  Spawner& spawner_;
+  Scheduler& scheduler_;
+  RuntimeDirectories directories_;
+  std::vector<std::string> base_environment_;
+  std::vector<Instance> instances_;
+  config::DependencyGraph graph_;
+  std::unordered_map<pid_t, std::size_t> by_pid_;
+  std::deque<std::size_t> queue_;
+  // Instances being restarted together: started again once none of them has a process.
+  std::vector<std::vector<std::size_t>> restart_groups_;
+  bool draining_ = false;
+  std::function<void()> on_change_;
+};
+
+}  // namespace nixpm::daemon

@@ -1,0 +1,62 @@
+#pragma once
+// Fakes for the daemon's seams: a spawner that records requests and signals, and a scheduler whose
+// clock only moves when the test says so.
+
+#include <chrono>
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "daemon/scheduler.hpp"
+#include "daemon/spawner.hpp"
+
+namespace nixpm::testing {
+
+class FakeSpawner final : public daemon::Spawner {
+ public:
+  daemon::SpawnResult spawn(const daemon::SpawnRequest& request) override {
+    requests.push_back(request);
+    if (auto failure = failures.find(request.executable); failure != failures.end()) return {-1, failure->second};
+    return {next_pid++, {}};
+  }
+  void signal_group(pid_t pid, int signal) override { signals.emplace_back(pid, signal); }
+
+  // Executables whose spawn fails, with the error to report.
+  std::map<std::string, std::string> failures;
+  std::vector<daemon::SpawnRequest> requests;
+  std::vector<std::pair<pid_t, int>> signals;
+  pid_t next_pid = 1000;
+};
+
+class FakeScheduler final : public daemon::Scheduler {
+ public:
+  TimePoint now() const override { return now_; }
+  void arm(std::size_t slot, std::chrono::nanoseconds delay) override { deadlines_[slot] = now_ + delay; }
+  void cancel(std::size_t slot) override { deadlines_.erase(slot); }
+
+  bool armed(std::size_t slot) const { return deadlines_.contains(slot); }
+  std::chrono::nanoseconds remaining(std::size_t slot) const { return deadlines_.at(slot) - now_; }
+
+  // Moves the clock forward, firing every timer that falls due, in deadline order.
+  void advance(std::chrono::nanoseconds by) {
+    const auto target = now_ + by;
+    for (;;) {
+      auto next = deadlines_.end();
+      for (auto it = deadlines_.begin(); it != deadlines_.end(); ++it)
+        if (it->second <= target && (next == deadlines_.end() || it->second < next->second)) next = it;
+      if (next == deadlines_.end()) break;
+      now_ = next->second;
+      const auto slot = next->first;
+      deadlines_.erase(next);
+      fire(slot);
+    }
+    now_ = target;
+  }
+
+ private:
+  TimePoint now_{std::chrono::hours(1)};
+  std::map<std::size_t, TimePoint> deadlines_;
+};
+
+}  // namespace nixpm::testing
