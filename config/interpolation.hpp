@@ -23,4 +23,8 @@ struct InterpolationError {
 std::optional<std::string> interpolate(std::string_view text, const VariableLookup& lookup,
                                        InterpolationError& error);
 
+// Whether `name` could be written as ${name}; front-ends use it to refuse parameters no template
+// could ever reach.
+bool is_variable_name(std::string_view name);
+
 }  // namespace nixpm::config

@@ -33,15 +33,18 @@ bool is_executable_file(const std::string& path) {
   return stat(path.c_str(), &info) == 0 && S_ISREG(info.st_mode) && access(path.c_str(), X_OK) == 0;
 }
 
+// Reports why the child could not reach exec, and ends it.
+[[noreturn]] void child_failed(int status_fd, Stage stage) {
+  const ChildFailure failure{stage, errno};
+  ssize_t ignored = write(status_fd, &failure, sizeof failure);
+  (void)ignored;
+  _exit(127);
+}
+
 // Runs in the child between fork and exec: only async-signal-safe calls.
 [[noreturn]] void run_child(const char* executable, char* const* argv, char* const* envp, const char* directory,
                             int stdin_fd, int log_fd, int status_fd) {
-  auto fail = [status_fd](Stage stage) {
-    const ChildFailure failure{stage, errno};
-    ssize_t ignored = write(status_fd, &failure, sizeof failure);
-    (void)ignored;
-    _exit(127);
-  };
+  auto fail = [status_fd](Stage stage) { child_failed(status_fd, stage); };
   setpgid(0, 0);
   struct sigaction default_action {};
   default_action.sa_handler = SIG_DFL;
@@ -58,7 +61,7 @@ bool is_executable_file(const std::string& path) {
   platform::close_descriptors_except(status_fd);
   if (directory[0] != '\0' && chdir(directory) != 0) fail(Stage::chdir);
   execve(executable, argv, envp);
-  fail(Stage::exec);
+  child_failed(status_fd, Stage::exec);
 }
 
 // Owns a descriptor for the parent's side of the spawn.
