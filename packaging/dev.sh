@@ -58,7 +58,8 @@ build() {
 demo() {
   deps
   build OFF
-  local ctl="$build_dir/client/nixpmctl"
+  # --user: the demo daemon runs in user mode even as root, where nixpmctl would default to system mode.
+  local ctl="$build_dir/client/nixpmctl --user"
   cat <<MSG
 
 nixpmd is starting the webapps example in user mode (examples/webapps/processes.yaml).

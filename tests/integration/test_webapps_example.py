@@ -103,6 +103,7 @@ class WebappsExample(DaemonTestCase):
         self.wait_for_page("webapp1.local", "webapp1")
         self.assertEqual(self.ctl("restart", "webapp1").returncode, 0)
         self.wait_for_states(ALL_RUNNING)
+        self.wait_for_page("webapp1.local", "webapp1")
         self.assertEqual(self.ctl("stop", "webapp1").returncode, 0)
         self.assertEqual(self.log_of("webapp1").count("Serving HTTP"), 2)
 

@@ -1,0 +1,243 @@
+#include "client/commands.hpp"
+
+#include <charconv>
+#include <chrono>
+#include <cmath>
+#include <cstdint>
+#include <functional>
+
+#include <CLI/CLI.hpp>
+
+#include <nixpm/version.hpp>
+
+#include "client/render.hpp"
+
+namespace nixpm::client {
+using protocol::Json;
+
+namespace {
+
+constexpr auto kReplyGrace = std::chrono::seconds(5);
+
+// ---- options -------------------------------------------------------------------------------------
+
+void add_path_option(CLI::App& app, const std::string& flags, std::optional<std::filesystem::path>& target,
+                     const std::string& help, const std::string& type_name = "DIR") {
+  app.add_option_function<std::string>(
+         flags, [&target](const std::string& value) { target = std::filesystem::path(value); }, help)
+      ->type_name(type_name);
+}
+
+void add_global_options(CLI::App& app, GlobalOptions& globals) {
+  PathOverrides& o = globals.overrides;
+  add_path_option(app, "-c,--config", o.config_file, "Definitions file (accepted for symmetry with nixpmd)",
+                  "FILE");
+  add_path_option(app, "--socket", o.socket, "Control socket of nixpmd (env NIXPM_SOCKET)", "PATH");
+  auto* user = app.add_flag_callback("--user", [&o] { o.mode = Mode::user; },
+                                     "Talk to the user-mode daemon (the default when not root)");
+  auto* system = app.add_flag_callback("--system", [&o] { o.mode = Mode::system; },
+                                       "Talk to the system-mode daemon (the default as root)");
+  user->excludes(system);
+  system->excludes(user);
+  app.add_flag("--json", globals.json, "Print the daemon's reply as JSON");
+  app.add_option("--timeout", globals.timeout_seconds, "Seconds to wait for the daemon and for start/stop")
+      ->type_name("SECONDS")
+      ->check(CLI::Validator(
+          [](const std::string& text) -> std::string {
+            double seconds = 0;
+            const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), seconds);
+            if (ec != std::errc() || end != text.data() + text.size() || !(seconds >= 0.001 && seconds <= 365.0 * 86400))
+              return "expected a number of seconds between 0.001 and one year, not '" + text + "'";
+            return {};
+          },
+          ""))
+      ->capture_default_str();
+  add_path_option(app, "--state-dir", o.state_dir, "State directory (accepted for symmetry with nixpmd)");
+  add_path_option(app, "--runtime-dir", o.runtime_dir, "Runtime directory (accepted for symmetry)");
+  add_path_option(app, "--log-dir", o.log_dir, "Log directory (accepted for symmetry)");
+  add_path_option(app, "--tmp-dir", o.tmp_dir, "Temporary directory (accepted for symmetry)");
+  add_path_option(app, "--cache-dir", o.cache_dir, "Cache directory (accepted for symmetry)");
+  app.add_flag("--force-disable-user-change", o.force_disable_user_change,
+               "Never switch users (accepted for symmetry with nixpmd)");
+}
+
+// ---- per-verb pieces -----------------------------------------------------------------------------
+
+void configure_nothing(CLI::App&, Invocation&) {}
+
+void configure_optional_names(CLI::App& sub, Invocation& inv) {
+  sub.add_option("NAME", inv.names, "Instances to show (default: all)")->type_name("");
+}
+
+void configure_action(CLI::App& sub, Invocation& inv) {
+  sub.add_option("NAME", inv.names, "Instances to act on")->type_name("")->required();
+  sub.add_flag_callback("--no-wait", [&inv] { inv.wait = false; },
+                        "Return as soon as the daemon has accepted the request");
+}
+
+Json plain_request(const Invocation& inv) { return Json{{"op", std::string(inv.verb->op)}}; }
+
+Json names_request(const Invocation& inv) {
+  Json request = plain_request(inv);
+  if (!inv.names.empty()) request["names"] = inv.names;
+  return request;
+}
+
+Json timeout_value(double seconds) {
+  if (seconds == std::floor(seconds)) return static_cast<std::int64_t>(seconds);
+  return seconds;
+}
+
+Json action_request(const Invocation& inv) {
+  Json request = plain_request(inv);
+  request["names"] = inv.names;
+  request["wait"] = inv.wait;
+  request["timeout"] = timeout_value(inv.globals.timeout_seconds);
+  return request;
+}
+
+const Json& instances_of(const Reply& reply) {
+  static const Json empty = Json::array();
+  auto it = reply.result.find("instances");
+  return it != reply.result.end() && it->is_array() ? *it : empty;
+}
+
+int present_status(const Invocation& inv, const Reply& reply, Terminal& term) {
+  term.out << (inv.globals.json ? render_json_result(reply.payload)
+                                : render_status_table(instances_of(reply), term.colour));
+  return exit_code::ok;
+}
+
+int present_list(const Invocation& inv, const Reply& reply, Terminal& term) {
+  term.out << (inv.globals.json ? render_json_result(reply.payload)
+                                : render_list_table(instances_of(reply), term.colour));
+  return exit_code::ok;
+}
+
+// start/restart: an instance that ended up failed makes the operation fail, even with --no-wait when
+// the daemon already knows (for example, exec failed at once).
+int present_started(const Invocation& inv, const Reply& reply, Terminal& term) {
+  present_status(inv, reply, term);
+  const auto failures = describe_failures(inv.verb->name, instances_of(reply));
+  for (const auto& line : failures) term.err << "nixpmctl: " << line << '\n';
+  return failures.empty() ? exit_code::ok : exit_code::failed;
+}
+
+// stop: stopping leaves a failed instance failed, which is not a failure of the stop.
+int present_stopped(const Invocation& inv, const Reply& reply, Terminal& term) {
+  return present_status(inv, reply, term);
+}
+
+int present_quietly(const Invocation& inv, const Reply& reply, Terminal& term) {
+  if (inv.globals.json) term.out << render_json_result(reply.payload);
+  return exit_code::ok;
+}
+
+std::string subject(const Invocation& inv) {
+  std::string text(inv.verb->name);
+  for (const auto& name : inv.names) text += " " + name;
+  return text;
+}
+
+}  // namespace
+
+const std::vector<Verb>& verbs() {
+  static const std::vector<Verb> table = {
+      {"status", protocol::op::status, "Show the state of instances (all of them when no NAME is given)",
+       "Columns: NAME STATE PID UPTIME RESTARTS LAST-EXIT. With --json, prints the daemon's reply "
+       "{\"instances\": [...]} including every field it reports.",
+       configure_optional_names, names_request, present_status},
+      {"list", protocol::op::list, "List the defined instances with their description",
+       "Columns: NAME STATE AUTOSTART DESCRIPTION.", configure_nothing, plain_request, present_list},
+      {"start", protocol::op::start, "Start instances (after their dependencies) and wait until ready",
+       "Waits until every NAME is ready or failed (at most --timeout seconds) unless --no-wait is given. "
+       "Exits 1 when an instance fails to start.",
+       configure_action, action_request, present_started},
+      {"stop", protocol::op::stop, "Stop instances (after their dependents) and wait until stopped",
+       "Waits until every NAME has stopped (at most --timeout seconds) unless --no-wait is given.",
+       configure_action, action_request, present_stopped},
+      {"restart", protocol::op::restart, "Stop, then start instances, and wait until ready",
+       "Waits until every NAME is ready again or failed (at most --timeout seconds) unless --no-wait is "
+       "given. Exits 1 when an instance fails to start.",
+       configure_action, action_request, present_started},
+      {"shutdown", protocol::op::shutdown, "Stop every instance in dependency order, then stop nixpmd",
+       "Returns once the daemon has accepted the request; the daemon then stops everything and exits.",
+       configure_nothing, plain_request, present_quietly},
+  };
+  return table;
+}
+
+ParseOutcome parse_command_line(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+  Invocation inv;
+  CLI::App app("Control nixpmd, the nixpm process supervisor", "nixpmctl");
+  app.set_version_flag("-V,--version", std::string("nixpmctl ") + kVersionString);
+  app.require_subcommand(1);
+  app.fallthrough();  // global options may follow the verb
+  app.failure_message([](const CLI::App*, const CLI::Error& e) {
+    return "nixpmctl: " + std::string(e.what()) + "\nRun 'nixpmctl --help' for more information.\n";
+  });
+  app.footer("Exit status: 0 done, 1 the operation failed, 2 usage error or unknown instance, "
+             "3 nixpmd not reachable.");
+  add_global_options(app, inv.globals);
+
+  for (const Verb& verb : verbs()) {
+    CLI::App* sub = app.add_subcommand(std::string(verb.name), std::string(verb.summary));
+    sub->footer(std::string(verb.details) + "\nGlobal options (see nixpmctl --help) may also follow the verb.");
+    verb.configure(*sub, inv);
+    sub->final_callback([&inv, &verb] { inv.verb = &verb; });
+  }
+
+  try {
+    app.parse(std::vector<std::string>(args.rbegin(), args.rend()));
+  } catch (const CLI::ParseError& e) {
+    const int code = app.exit(e, out, err);
+    return ParseOutcome{std::nullopt, code == 0 ? exit_code::ok : exit_code::usage};
+  }
+  if (inv.verb == nullptr) {  // cannot happen with require_subcommand(1); kept as a guard
+    err << "nixpmctl: no verb given\nRun 'nixpmctl --help' for more information.\n";
+    return ParseOutcome{std::nullopt, exit_code::usage};
+  }
+  return ParseOutcome{std::move(inv), exit_code::ok};
+}
+
+Json build_request(const Invocation& inv) { return inv.verb->request(inv); }
+
+ControlClient::Duration connect_timeout(const Invocation& inv) {
+  return std::chrono::milliseconds(static_cast<std::int64_t>(std::ceil(inv.globals.timeout_seconds * 1000)));
+}
+
+ControlClient::Duration reply_timeout(const Invocation& inv) {
+  const auto base = connect_timeout(inv);
+  // Only a request that asks the daemon to wait for an outcome can legitimately take that long.
+  const bool waits = build_request(inv).value("wait", false);
+  return waits ? base + std::chrono::duration_cast<ControlClient::Duration>(kReplyGrace) : base;
+}
+
+int report_error_reply(const Invocation& inv, const ErrorReply& error, Terminal& term) {
+  const auto failures = describe_failures(inv.verb->name, error.instances());
+  if (failures.empty()) {
+    term.err << "nixpmctl: " << subject(inv) << ": " << error.message() << '\n';
+  } else {
+    for (const auto& line : failures) term.err << "nixpmctl: " << line << '\n';
+  }
+  return error.exit_code();
+}
+
+int run(const std::vector<std::string>& args, const EnvLookup& env, uid_t uid, Terminal& term) {
+  ParseOutcome parsed = parse_command_line(args, term.out, term.err);
+  if (!parsed.invocation) return parsed.exit_code;
+  const Invocation& inv = *parsed.invocation;
+
+  const Paths paths = resolve_paths(inv.globals.overrides, env, uid);
+  ControlClient client(paths.socket);
+  client.connect(connect_timeout(inv));
+  Reply reply;
+  try {
+    reply = client.request(build_request(inv), reply_timeout(inv));
+  } catch (const ErrorReply& error) {
+    return report_error_reply(inv, error, term);
+  }
+  return inv.verb->present(inv, reply, term);
+}
+
+}  // namespace nixpm::client
