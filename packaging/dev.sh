@@ -49,9 +49,12 @@ deps() {
   apt-get install -y -qq --no-install-recommends "${missing[@]}"
 }
 
+# With an argument, sets NIXPM_WERROR; without one, keeps what the build dir has (so the demo after a
+# test run does not rebuild everything).
 build() {
-  local werror=${1:-OFF}
-  cmake -S "$repo" -B "$build_dir" -G Ninja -DNIXPM_WERROR="$werror" >/dev/null
+  local options=()
+  [ -n "${1:-}" ] && options+=("-DNIXPM_WERROR=$1")
+  cmake -S "$repo" -B "$build_dir" -G Ninja "${options[@]}" >/dev/null
   cmake --build "$build_dir" -j "$jobs"
 }
 
@@ -88,7 +91,7 @@ run_tests() {
 
 case "${1:-}" in
   deps) deps ;;
-  build) deps; build "${2:-OFF}" ;;
+  build) deps; build "${2:-}" ;;
   demo) demo ;;
   test) run_tests ;;
   *)
