@@ -3,7 +3,8 @@
 // people). Messages are JSON objects in length-prefixed frames on a Unix stream socket.
 //
 // Version history:
-//   1 — hello handshake; status, list, start, stop, restart, shutdown.
+//   1 — hello handshake; status, list, start, stop, restart, shutdown, reload, signal, logs, subscribe
+//       (with unsolicited {"event": ...} messages after subscribe).
 //
 // Frame: a 4-byte big-endian length N (1 <= N <= kMaxFrameSize) followed by N bytes of UTF-8 JSON.
 // Request: {"id": <unsigned>, "op": "<op>", ...op-specific members}
@@ -39,6 +40,10 @@ inline constexpr std::string_view start = "start";
 inline constexpr std::string_view stop = "stop";
 inline constexpr std::string_view restart = "restart";
 inline constexpr std::string_view shutdown = "shutdown";
+inline constexpr std::string_view reload = "reload";
+inline constexpr std::string_view signal = "signal";
+inline constexpr std::string_view logs = "logs";
+inline constexpr std::string_view subscribe = "subscribe";
 }  // namespace op
 
 // Error codes carried in error replies.
@@ -53,6 +58,8 @@ inline constexpr std::string_view unknown_instance = "unknown-instance";
 inline constexpr std::string_view failed = "failed";                    // the operation ran and failed
 inline constexpr std::string_view timeout = "timeout";
 inline constexpr std::string_view shutting_down = "shutting-down";
+inline constexpr std::string_view invalid_definitions = "invalid-definitions";  // reload refused
+inline constexpr std::string_view busy = "busy";  // a reload is still in progress
 }  // namespace error
 
 // Serialises one message into a frame. Throws std::length_error when it would exceed kMaxFrameSize.

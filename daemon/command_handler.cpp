@@ -2,6 +2,8 @@
 
 #include <unistd.h>
 
+#include "common/signal_names.hpp"
+
 #include <nixpm/version.hpp>
 
 namespace nixpm::daemon {
@@ -30,12 +32,8 @@ Json snapshot_to_json(const InstanceSnapshot& s) {
               {"dependencies", s.dependencies}};
 }
 
-CommandHandler::CommandHandler(boost::asio::io_context& io, Supervisor& supervisor, std::string mode_name,
-                               std::function<void()> request_shutdown)
-    : io_(io),
-      supervisor_(supervisor),
-      mode_name_(std::move(mode_name)),
-      request_shutdown_(std::move(request_shutdown)) {}
+CommandHandler::CommandHandler(boost::asio::io_context& io, Supervisor& supervisor, Environment environment)
+    : io_(io), supervisor_(supervisor), environment_(std::move(environment)), events_(supervisor) {}
 
 void CommandHandler::handle(ConnectionState& connection, const Json& request, Respond respond) {
   const Json id = request.contains("id") ? request["id"] : Json(nullptr);
@@ -65,7 +63,7 @@ void CommandHandler::handle(ConnectionState& connection, const Json& request, Re
     connection.greeted = true;
     respond(protocol::make_ok(id, {{"protocol", protocol::kVersion},
                                    {"daemon", std::string("nixpmd ") + kVersionString},
-                                   {"mode", mode_name_},
+                                   {"mode", environment_.mode_name},
                                    {"pid", static_cast<long>(getpid())}}),
             false);
     return;
@@ -85,9 +83,26 @@ void CommandHandler::handle(ConnectionState& connection, const Json& request, Re
     respond(protocol::make_ok(id, list_result()), false);
   } else if (name == op::start || name == op::stop || name == op::restart) {
     change_state(id, request, name, std::move(respond));
+  } else if (name == op::reload) {
+    if (shutting_down_) {
+      respond(protocol::make_error(id, err::shutting_down, "nixpmd is shutting down"), false);
+      return;
+    }
+    reload([id, respond](const Json& body, bool ok) {
+      respond(ok ? protocol::make_ok(id, body)
+                 : Json{{"id", id}, {"ok", false}, {"error", body}},
+              false);
+    });
+  } else if (name == op::signal) {
+    signal_instances(id, request, respond);
+  } else if (name == op::logs) {
+    log_location(id, request, respond);
+  } else if (name == op::subscribe) {
+    respond(protocol::make_ok(id, {{"subscribed", true}}), false);
+    events_.subscribe([respond](const Json& event) { return respond(event, false); });
   } else if (name == op::shutdown) {
     respond(protocol::make_ok(id), false);
-    request_shutdown_();
+    environment_.request_shutdown();
   } else {
     respond(protocol::make_error(id, err::unknown_op, "unknown op '" + name + "'"), false);
   }
@@ -232,7 +247,84 @@ CommandHandler::Outcome CommandHandler::outcome_of(const Waiter& waiter, std::st
   return all_done ? Outcome::success : Outcome::pending;
 }
 
+void CommandHandler::reload(std::function<void(const Json&, bool)> done) {
+  if (supervisor_.switch_pending()) {
+    done({{"code", std::string(err::busy)}, {"message", "a reload is still stopping instances; try again"}}, false);
+    return;
+  }
+  auto loaded = std::make_shared<config::LoadResult>(environment_.load_definitions());
+  if (!loaded->ok()) {
+    Json diagnostics = Json::array();
+    for (const auto& diagnostic : loaded->diagnostics) diagnostics.push_back(diagnostic.to_string());
+    done({{"code", std::string(err::invalid_definitions)},
+          {"message", "the definitions have errors; nothing was changed\n" + loaded->report()},
+          {"diagnostics", diagnostics}},
+         false);
+    return;
+  }
+  auto definitions = std::move(*loaded->definitions);
+  supervisor_.switch_to(std::move(definitions), [this, loaded, done](const SwitchPlan& plan) {
+    if (environment_.reload_accepted) environment_.reload_accepted(*loaded);
+    Json result{{"added", plan.added},
+                {"removed", plan.removed},
+                {"changed", plan.changed},
+                {"restarted", plan.restarted},
+                {"unchanged", plan.unchanged}};
+    events_.publish(Json{{"event", "reload"}, {"changes", result}});
+    done(result, true);
+  });
+}
+
+void CommandHandler::signal_instances(const Json& id, const Json& request, const Respond& respond) {
+  const auto names = request.find("names");
+  const auto signal = request.find("signal");
+  if (names == request.end() || !names->is_array() || names->empty()) {
+    respond(protocol::make_error(id, err::bad_request, "'names' must list at least one instance"), false);
+    return;
+  }
+  std::optional<int> number;
+  if (signal != request.end() && signal->is_string()) number = parse_signal(signal->get<std::string>());
+  if (signal != request.end() && signal->is_number_integer()) number = parse_signal(std::to_string(signal->get<int>()));
+  if (!number) {
+    respond(protocol::make_error(id, err::bad_request, "'signal' must be a signal name like \"HUP\" or a number"),
+            false);
+    return;
+  }
+  std::vector<std::size_t> targets;
+  std::string error;
+  if (!resolve_names(request, targets, error)) {
+    respond(protocol::make_error(id, targets.empty() ? err::bad_request : err::unknown_instance, error), false);
+    return;
+  }
+  std::vector<std::string> not_running;
+  for (auto index : targets)
+    if (!supervisor_.signal(index, *number)) not_running.push_back(supervisor_.graph().name(index));
+  if (!not_running.empty()) {
+    std::string message = "not running:";
+    for (const auto& name : not_running) message += " " + name;
+    respond(protocol::make_error(id, err::failed, message), false);
+    return;
+  }
+  respond(protocol::make_ok(id, {{"signal", signal_name(*number)}}), false);
+}
+
+void CommandHandler::log_location(const Json& id, const Json& request, const Respond& respond) {
+  const auto name = request.find("name");
+  if (name == request.end() || !name->is_string()) {
+    respond(protocol::make_error(id, err::bad_request, "'name' must name an instance"), false);
+    return;
+  }
+  if (!supervisor_.index_of(name->get<std::string>())) {
+    respond(protocol::make_error(id, err::unknown_instance, "unknown instance '" + name->get<std::string>() + "'"),
+            false);
+    return;
+  }
+  const auto path = environment_.log_dir / (name->get<std::string>() + ".log");
+  respond(protocol::make_ok(id, {{"name", *name}, {"path", path.string()}}), false);
+}
+
 void CommandHandler::supervisor_changed() {
+  events_.supervisor_changed();
   for (auto it = waiters_.begin(); it != waiters_.end();) {
     auto waiter = *it;
     std::string reason;

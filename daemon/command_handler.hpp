@@ -18,6 +18,8 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include "common/protocol.hpp"
+#include "config/loader.hpp"
+#include "daemon/event_stream.hpp"
 #include "daemon/supervisor.hpp"
 
 namespace nixpm::daemon {
@@ -29,15 +31,27 @@ struct ConnectionState {
 
 class CommandHandler {
  public:
-  // `close` asks the transport to close the connection once the reply is written.
-  using Respond = std::function<void(const protocol::Json& reply, bool close)>;
+  // `close` asks the transport to close the connection once the reply is written. Returns false when
+  // the connection is already gone.
+  using Respond = std::function<bool(const protocol::Json& reply, bool close)>;
 
-  CommandHandler(boost::asio::io_context& io, Supervisor& supervisor, std::string mode_name,
-                 std::function<void()> request_shutdown);
+  // What the handler needs from the daemon around it.
+  struct Environment {
+    std::string mode_name;                        // "user" or "system"
+    std::filesystem::path log_dir;                // where <instance>.log files are
+    std::function<void()> request_shutdown;
+    std::function<config::LoadResult()> load_definitions;  // reads the definitions file again
+    // Called with the accepted result once a reload has switched (e.g. to persist id assignments).
+    std::function<void(const config::LoadResult&)> reload_accepted;
+  };
+
+  CommandHandler(boost::asio::io_context& io, Supervisor& supervisor, Environment environment);
 
   void handle(ConnectionState& connection, const protocol::Json& request, Respond respond);
-  // Re-checks pending waits; call whenever the supervisor settles.
+  // Re-checks pending waits and sends events; call whenever the supervisor settles.
   void supervisor_changed();
+  // The live switch, for `reload` and SIGHUP. `done` gets the reply (an error or the changes).
+  void reload(std::function<void(const protocol::Json& result_or_error, bool ok)> done);
   // Refuses further state changes; pending waits are answered with "shutting-down".
   void begin_shutdown();
 
@@ -57,11 +71,13 @@ class CommandHandler {
   void change_state(const protocol::Json& id, const protocol::Json& request, std::string_view op, Respond respond);
   Outcome outcome_of(const Waiter& waiter, std::string& reason) const;
   bool resolve_names(const protocol::Json& request, std::vector<std::size_t>& indices, std::string& error) const;
+  void signal_instances(const protocol::Json& id, const protocol::Json& request, const Respond& respond);
+  void log_location(const protocol::Json& id, const protocol::Json& request, const Respond& respond);
 
   boost::asio::io_context& io_;
   Supervisor& supervisor_;
-  std::string mode_name_;
-  std::function<void()> request_shutdown_;
+  Environment environment_;
+  EventStream events_;
   std::list<std::shared_ptr<Waiter>> waiters_;
   bool shutting_down_ = false;
 };

@@ -60,7 +60,10 @@ class Session : public std::enable_shared_from_this<Session> {
       }
       std::weak_ptr<Session> weak = shared_from_this();
       handler_.handle(state_, *request, [weak](const Json& reply, bool close) {
-        if (auto self = weak.lock()) self->send(reply, close);
+        auto self = weak.lock();
+        if (!self || self->closing_) return false;
+        self->send(reply, close);
+        return true;
       });
       if (closing_) return;
     }

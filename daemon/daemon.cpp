@@ -35,8 +35,14 @@ Daemon::Daemon(Paths paths, config::Definitions definitions)
       scheduler_(io_),
       supervisor_(spawner_, scheduler_, RuntimeDirectories{paths_.state_dir, paths_.log_dir}, current_environment()),
       reaper_(io_, [this](pid_t pid, int status) { supervisor_.child_exited(pid, status); }),
-      handler_(io_, supervisor_, paths_.mode == Mode::user ? "user" : "system",
-               [this] { begin_shutdown("shutdown requested"); }),
+      handler_(io_, supervisor_,
+               CommandHandler::Environment{
+                   paths_.mode == Mode::user ? "user" : "system", paths_.log_dir,
+                   [this] { begin_shutdown("shutdown requested"); },
+                   [this] {
+                     return config::load_definitions_file(paths_.config_file, config::DirectoryVariables::from(paths_));
+                   },
+                   nullptr}),
       server_(io_, handler_),
       signals_(io_, SIGTERM, SIGINT, SIGHUP) {
   supervisor_.set_definitions(std::move(definitions));
@@ -74,7 +80,11 @@ void Daemon::wait_for_signals() {
   signals_.async_wait([this](const boost::system::error_code& error, int signal) {
     if (error) return;
     if (signal == SIGHUP) {
-      spdlog::warn("SIGHUP: reloading definitions is not supported yet; nothing changed");
+      spdlog::info("SIGHUP: reloading {}", paths_.config_file.string());
+      if (!shutting_down_)
+        handler_.reload([](const protocol::Json& body, bool ok) {
+          if (!ok) spdlog::error("reload refused: {}", body.value("message", std::string()));
+        });
     } else {
       begin_shutdown(signal == SIGINT ? "SIGINT" : "SIGTERM");
     }

@@ -41,13 +41,19 @@ Supervisor::Supervisor(Spawner& spawner, Scheduler& scheduler, RuntimeDirectorie
   scheduler_.set_callback([this](std::size_t slot) { timer_fired(slot); });
 }
 
+Supervisor::Instance Supervisor::make_instance(config::InstanceSpec spec) {
+  auto policy = spec.supervision;
+  return Instance{std::move(spec), InstanceMachine(policy), next_slot_++};
+}
+
 void Supervisor::set_definitions(config::Definitions definitions) {
   graph_ = config::DependencyGraph(definitions);
   instances_.clear();
+  by_slot_.clear();
   instances_.reserve(definitions.instances.size());
   for (auto& spec : definitions.instances) {
-    auto policy = spec.supervision;
-    instances_.push_back(Instance{std::move(spec), InstanceMachine(policy)});
+    instances_.push_back(make_instance(std::move(spec)));
+    by_slot_[instances_.back().slot] = instances_.size() - 1;
   }
 }
 
@@ -115,6 +121,13 @@ void Supervisor::start_autostart() {
   start(roots);
 }
 
+bool Supervisor::signal(std::size_t index, int signal) {
+  const auto pid = instances_[index].machine.pid();
+  if (!pid) return false;
+  spawner_.signal_group(*pid, signal);
+  return true;
+}
+
 void Supervisor::stop_all() {
   restart_groups_.clear();
   for (std::size_t index = 0; index < instances_.size(); ++index) {
@@ -158,9 +171,11 @@ void Supervisor::child_exited(pid_t pid, int wait_status) {
 }
 
 void Supervisor::timer_fired(std::size_t slot) {
-  if (slot >= instances_.size()) return;
-  carry_out(slot, instances_[slot].machine.timer_fired(scheduler_.now()));
-  enqueue_with_neighbours(slot);
+  const auto found = by_slot_.find(slot);
+  if (found == by_slot_.end()) return;  // the instance went away in a live switch
+  const auto index = found->second;
+  carry_out(index, instances_[index].machine.timer_fired(scheduler_.now()));
+  enqueue_with_neighbours(index);
   drain();
 }
 
@@ -201,6 +216,7 @@ void Supervisor::drain() {
       if (instances_[index].machine.state() != before) enqueue_with_neighbours(index);
     }
     release_restart_groups();
+    apply_pending_switch();
   } while (!queue_.empty());
   draining_ = false;
   if (on_change_) on_change_();
@@ -237,10 +253,10 @@ void Supervisor::carry_out(std::size_t index, const Effects& effects) {
         }
         break;
       case Effect::Kind::arm_timer:
-        scheduler_.arm(index, effect.delay);
+        scheduler_.arm(instance.slot, effect.delay);
         break;
       case Effect::Kind::cancel_timer:
-        scheduler_.cancel(index);
+        scheduler_.cancel(instance.slot);
         break;
     }
   }

@@ -22,6 +22,7 @@
 #include "daemon/instance_machine.hpp"
 #include "daemon/scheduler.hpp"
 #include "daemon/spawner.hpp"
+#include "daemon/switch_plan.hpp"
 
 namespace nixpm::daemon {
 
@@ -55,6 +56,14 @@ class Supervisor {
   // Installs the definitions to supervise. Only valid while nothing runs (at start-up).
   void set_definitions(config::Definitions definitions);
 
+  using SwitchDone = std::function<void(const SwitchPlan&)>;
+  // The live switch: stops what is removed or changed (and what depends on it), then installs the new
+  // definitions and starts what is new or changed; untouched instances keep their process. `done`
+  // runs once the new definitions are in place. Returns false (and does nothing) while another
+  // switch is still waiting for its stops.
+  bool switch_to(config::Definitions next, SwitchDone done);
+  bool switch_pending() const { return pending_switch_.has_value(); }
+
   std::size_t size() const { return instances_.size(); }
   std::optional<std::size_t> index_of(std::string_view name) const { return graph_.index_of(name); }
   const config::DependencyGraph& graph() const { return graph_; }
@@ -69,6 +78,8 @@ class Supervisor {
   // Stops the roots and their running dependents, then starts all of them again.
   void restart(const std::vector<std::size_t>& roots);
   void start_autostart();
+  // Sends `signal` to the instance's process group; false when it has no process.
+  bool signal(std::size_t index, int signal);
   void stop_all();
   // True when no instance has a live process.
   bool all_down() const;
@@ -85,8 +96,15 @@ class Supervisor {
   struct Instance {
     config::InstanceSpec spec;
     InstanceMachine machine;
+    std::size_t slot = 0;  // the instance's timer slot; unlike its index, it survives a live switch
     bool wanted_up = false;
     bool queued = false;
+  };
+  struct PendingSwitch {
+    config::Definitions next;
+    SwitchPlan plan;
+    std::vector<std::string> wanted_before;  // of the instances being stopped for the switch
+    SwitchDone done;
   };
 
   void enqueue(std::size_t index);
@@ -97,6 +115,8 @@ class Supervisor {
   void spawn(std::size_t index);
   void release_restart_groups();
   bool has_process(std::size_t index) const;
+  Instance make_instance(config::InstanceSpec spec);
+  void apply_pending_switch();
 
   Spawner& spawner_;
   Scheduler& scheduler_;
@@ -105,6 +125,9 @@ class Supervisor {
   std::vector<Instance> instances_;
   config::DependencyGraph graph_;
   std::unordered_map<pid_t, std::size_t> by_pid_;
+  std::unordered_map<std::size_t, std::size_t> by_slot_;
+  std::size_t next_slot_ = 0;
+  std::optional<PendingSwitch> pending_switch_;
   std::deque<std::size_t> queue_;
   // Instances being restarted together: started again once none of them has a process.
   std::vector<std::vector<std::size_t>> restart_groups_;
