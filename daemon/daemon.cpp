@@ -30,10 +30,11 @@ std::vector<std::string> current_environment() {
 
 }  // namespace
 
-Daemon::Daemon(Paths paths, config::Definitions definitions)
+Daemon::Daemon(Paths paths, config::Definitions definitions, LogRotation log_rotation)
     : paths_(std::move(paths)),
       scheduler_(io_),
-      supervisor_(spawner_, scheduler_, RuntimeDirectories{paths_.state_dir, paths_.log_dir}, current_environment()),
+      output_(io_, paths_.log_dir, log_rotation),
+      supervisor_(spawner_, scheduler_, output_, RuntimeDirectories{paths_.state_dir}, current_environment()),
       reaper_(io_, [this](pid_t pid, int status) { supervisor_.child_exited(pid, status); }),
       handler_(io_, supervisor_,
                CommandHandler::Environment{

@@ -13,6 +13,7 @@
 #include "daemon/child_reaper.hpp"
 #include "daemon/command_handler.hpp"
 #include "daemon/control_server.hpp"
+#include "daemon/output_capture.hpp"
 #include "daemon/posix_spawner.hpp"
 #include "daemon/supervisor.hpp"
 
@@ -20,7 +21,7 @@ namespace nixpm::daemon {
 
 class Daemon {
  public:
-  Daemon(Paths paths, config::Definitions definitions);
+  Daemon(Paths paths, config::Definitions definitions, LogRotation log_rotation);
 
   // Listens, starts the autostart instances and runs until shut down. Returns the exit status.
   // Throws std::runtime_error for start-up failures (socket in use, directories not writable).
@@ -36,6 +37,7 @@ class Daemon {
   boost::asio::io_context io_;
   AsioScheduler scheduler_;
   PosixSpawner spawner_;
+  OutputCapture output_;
   Supervisor supervisor_;
   ChildReaper reaper_;
   CommandHandler handler_;

@@ -22,6 +22,7 @@ struct Options {
   bool user = false;
   bool system = false;
   std::string log_level = "info";
+  nixpm::daemon::LogRotation log_rotation;
 };
 
 void add_path_option(CLI::App& app, const std::string& name, std::optional<std::filesystem::path>& target,
@@ -57,6 +58,13 @@ int main(int argc, char** argv) {
   app.add_flag("--force-disable-user-change", options.overrides.force_disable_user_change,
                "Ignore `user` and `credentials` (always so in user mode)");
   app.add_option("--log-level", options.log_level, "trace, debug, info, warn, error or off")->capture_default_str();
+  app.add_option("--log-max-size", options.log_rotation.max_bytes,
+                 "Rotate an instance's log when it would grow past this many bytes")
+      ->capture_default_str()
+      ->check(CLI::Range(std::size_t{1024}, std::size_t{1} << 40));
+  app.add_option("--log-keep", options.log_rotation.keep, "Rotated logs kept per instance (0: truncate instead)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 1000));
 
   try {
     app.parse(argc, argv);
@@ -81,7 +89,7 @@ int main(int argc, char** argv) {
   }
 
   try {
-    nixpm::daemon::Daemon daemon(paths, std::move(*loaded.definitions));
+    nixpm::daemon::Daemon daemon(paths, std::move(*loaded.definitions), options.log_rotation);
     return daemon.run();
   } catch (const std::exception& error) {
     spdlog::critical("{}", error.what());

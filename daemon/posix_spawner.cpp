@@ -114,8 +114,7 @@ SpawnResult PosixSpawner::spawn(const SpawnRequest& request) {
   envp.push_back(nullptr);
   const std::string directory = request.directory.string();
 
-  Descriptor log(open(request.log_file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640));
-  if (log.fd < 0) return {-1, "open log " + request.log_file.string() + ": " + errno_text(errno)};
+  if (request.output_fd < 0) return {-1, "spawn: no descriptor for the output"};
   Descriptor null_input(open("/dev/null", O_RDONLY | O_CLOEXEC));
   if (null_input.fd < 0) return {-1, "open /dev/null: " + errno_text(errno)};
   int pipe_fds[2];
@@ -131,7 +130,7 @@ SpawnResult PosixSpawner::spawn(const SpawnRequest& request) {
   sigprocmask(SIG_SETMASK, &all, &previous);
   const pid_t pid = fork();
   if (pid == 0)
-    run_child(executable.c_str(), argv.data(), envp.data(), directory.c_str(), null_input.fd, log.fd,
+    run_child(executable.c_str(), argv.data(), envp.data(), directory.c_str(), null_input.fd, request.output_fd,
               status_write.fd);
   const int fork_error = errno;
   sigprocmask(SIG_SETMASK, &previous, nullptr);

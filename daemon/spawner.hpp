@@ -15,7 +15,7 @@ struct SpawnRequest {
   std::vector<std::string> arguments;    // argv[1..]
   std::vector<std::string> environment;  // "NAME=value"
   std::filesystem::path directory;       // working directory
-  std::filesystem::path log_file;        // stdout and stderr are appended here
+  int output_fd = -1;                    // becomes stdout and stderr; the caller keeps ownership
 };
 
 struct SpawnResult {

@@ -6,6 +6,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <unistd.h>
+
 #include "daemon/generated_files.hpp"
 
 namespace nixpm::daemon {
@@ -31,10 +33,11 @@ std::vector<std::string> merged_environment(const std::vector<std::string>& base
 
 }  // namespace
 
-Supervisor::Supervisor(Spawner& spawner, Scheduler& scheduler, RuntimeDirectories directories,
+Supervisor::Supervisor(Spawner& spawner, Scheduler& scheduler, OutputRouter& output, RuntimeDirectories directories,
                        std::vector<std::string> base_environment)
     : spawner_(spawner),
       scheduler_(scheduler),
+      output_(output),
       directories_(std::move(directories)),
       base_environment_(std::move(base_environment)),
       graph_(config::Definitions{}) {
@@ -273,9 +276,12 @@ void Supervisor::spawn(std::size_t index) {
     request.arguments = spec.arguments;
     request.environment = merged_environment(base_environment_, spec.environment);
     request.directory = spec.directory.empty() ? directories_.state_dir : std::filesystem::path(spec.directory);
-    request.log_file = directories_.log_dir / (spec.name + ".log");
-    result = spawner_.spawn(request);
-    error = result.error;
+    request.output_fd = output_.open_output(spec.name, error);
+    if (request.output_fd >= 0) {
+      result = spawner_.spawn(request);
+      close(request.output_fd);
+      error = result.error;
+    }
   }
   const auto now = scheduler_.now();
   if (!result.ok()) {

@@ -20,6 +20,7 @@
 #include "config/dependency_graph.hpp"
 #include "config/model.hpp"
 #include "daemon/instance_machine.hpp"
+#include "daemon/output_router.hpp"
 #include "daemon/scheduler.hpp"
 #include "daemon/spawner.hpp"
 #include "daemon/switch_plan.hpp"
@@ -44,13 +45,12 @@ struct InstanceSnapshot {
 
 // The directories instances run with.
 struct RuntimeDirectories {
-  std::filesystem::path state_dir;
-  std::filesystem::path log_dir;
+  std::filesystem::path state_dir;  // the working directory of instances that name none
 };
 
 class Supervisor {
  public:
-  Supervisor(Spawner& spawner, Scheduler& scheduler, RuntimeDirectories directories,
+  Supervisor(Spawner& spawner, Scheduler& scheduler, OutputRouter& output, RuntimeDirectories directories,
              std::vector<std::string> base_environment);
 
   // Installs the definitions to supervise. Only valid while nothing runs (at start-up).
@@ -120,6 +120,7 @@ class Supervisor {
 
   Spawner& spawner_;
   Scheduler& scheduler_;
+  OutputRouter& output_;
   RuntimeDirectories directories_;
   std::vector<std::string> base_environment_;
   std::vector<Instance> instances_;

@@ -168,8 +168,11 @@ class DaemonTestCase(unittest.TestCase):
         return wait_until(reached, timeout, what=f"states {expected}")
 
     def log_of(self, instance):
-        with open(os.path.join(self.state_dir, "log", f"{instance}.log")) as f:
-            return f.read()
+        try:
+            with open(os.path.join(self.state_dir, "log", f"{instance}.log")) as f:
+                return f.read()
+        except FileNotFoundError:
+            return ""
 
     def connect(self):
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)

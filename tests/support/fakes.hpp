@@ -8,6 +8,10 @@
 #include <utility>
 #include <vector>
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include "daemon/output_router.hpp"
 #include "daemon/scheduler.hpp"
 #include "daemon/spawner.hpp"
 
@@ -27,6 +31,16 @@ class FakeSpawner final : public daemon::Spawner {
   std::vector<daemon::SpawnRequest> requests;
   std::vector<std::pair<pid_t, int>> signals;
   pid_t next_pid = 1000;
+};
+
+// Hands out /dev/null and remembers whose output was asked for.
+class FakeOutput final : public daemon::OutputRouter {
+ public:
+  int open_output(const std::string& instance, std::string&) override {
+    instances.push_back(instance);
+    return open("/dev/null", O_WRONLY | O_CLOEXEC);
+  }
+  std::vector<std::string> instances;
 };
 
 class FakeScheduler final : public daemon::Scheduler {

@@ -83,7 +83,8 @@ namespace {
 struct Fixture {
   FakeSpawner spawner;
   FakeScheduler scheduler;
-  Supervisor supervisor{spawner, scheduler, {"/state", "/state/log"}, {}};
+  nixpm::testing::FakeOutput output;
+  Supervisor supervisor{spawner, scheduler, output, {"/state"}, {}};
   std::optional<SwitchPlan> done;
 
   explicit Fixture(Definitions initial) {

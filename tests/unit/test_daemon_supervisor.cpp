@@ -30,7 +30,8 @@ InstanceSpec spec(std::string name, std::vector<std::string> dependencies = {}) 
 struct Fixture {
   FakeSpawner spawner;
   FakeScheduler scheduler;
-  Supervisor supervisor{spawner, scheduler, {"/state", "/state/log"}, {"PATH=/usr/bin", "HOME=/home/u"}};
+  nixpm::testing::FakeOutput output;
+  Supervisor supervisor{spawner, scheduler, output, {"/state"}, {"PATH=/usr/bin", "HOME=/home/u"}};
   int changes = 0;
 
   explicit Fixture(std::vector<InstanceSpec> specs) {
@@ -195,7 +196,7 @@ TEST_CASE("instances with autostart off wait for an explicit start", "[superviso
   CHECK(f.state("manual") == InstanceState::stopped);
 }
 
-TEST_CASE("spawn requests carry the environment, directory and log file", "[supervisor]") {
+TEST_CASE("spawn requests carry the environment, directory and output", "[supervisor]") {
   auto web = spec("web");
   web.arguments = {"-p", "80"};
   web.environment = {{"PORT", "80"}, {"HOME", "/srv"}};
@@ -205,7 +206,7 @@ TEST_CASE("spawn requests carry the environment, directory and log file", "[supe
   const auto& request = f.spawner.requests[0];
   CHECK(request.arguments == std::vector<std::string>{"-p", "80"});
   CHECK(request.directory == "/state");
-  CHECK(request.log_file == "/state/log/web.log");
+  CHECK(f.output.instances == std::vector<std::string>{"web"});
   auto env = request.environment;
   std::sort(env.begin(), env.end());
   CHECK(env == std::vector<std::string>{"HOME=/srv", "PATH=/usr/bin", "PORT=80"});

@@ -1,0 +1,63 @@
+#include "log_file.hpp"
+
+#include <cerrno>
+#include <cstring>
+#include <system_error>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace nixpm::daemon {
+namespace fs = std::filesystem;
+
+LogFile::LogFile(fs::path path, LogRotation rotation) : path_(std::move(path)), rotation_(rotation) {}
+
+LogFile::~LogFile() {
+  if (fd_ >= 0) close(fd_);
+}
+
+std::string LogFile::open_file() {
+  fd_ = open(path_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+  if (fd_ < 0) return "open " + path_.string() + ": " + std::strerror(errno);
+  struct stat info {};
+  size_ = fstat(fd_, &info) == 0 ? static_cast<std::size_t>(info.st_size) : 0;
+  return {};
+}
+
+std::string LogFile::rotate() {
+  if (fd_ >= 0) close(fd_);
+  fd_ = -1;
+  std::error_code ignored;
+  if (rotation_.keep <= 0) {
+    fs::resize_file(path_, 0, ignored);
+  } else {
+    const auto numbered = [&](int n) { return fs::path(path_.string() + "." + std::to_string(n)); };
+    fs::remove(numbered(rotation_.keep), ignored);
+    for (int n = rotation_.keep - 1; n >= 1; --n) fs::rename(numbered(n), numbered(n + 1), ignored);
+    fs::rename(path_, numbered(1), ignored);
+  }
+  return open_file();
+}
+
+std::string LogFile::append(const char* data, std::size_t size) {
+  if (fd_ < 0) {
+    if (auto error = open_file(); !error.empty()) return error;
+  }
+  if (size_ > 0 && size_ + size > rotation_.max_bytes) {
+    if (auto error = rotate(); !error.empty()) return error;
+  }
+  while (size > 0) {
+    const ssize_t written = write(fd_, data, size);
+    if (written < 0) {
+      if (errno == EINTR) continue;
+      return "write " + path_.string() + ": " + std::strerror(errno);
+    }
+    data += written;
+    size -= static_cast<std::size_t>(written);
+    size_ += static_cast<std::size_t>(written);
+  }
+  return {};
+}
+
+}  // namespace nixpm::daemon
