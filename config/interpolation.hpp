@@ -3,7 +3,8 @@
 //   ${name}  is replaced by the variable's value; an unknown name is an error;
 //   $${      is a literal "${";
 //   a "$" not followed by "{" is literal; "${" without a closing "}" is an error.
-// Names are [A-Za-z_][A-Za-z0-9_.-]* (dots leave room for ${ids.pool} later).
+// Names are [A-Za-z_][A-Za-z0-9_.-]* (dots select parts: ${ids.pool}, ${db.host}). The loader renders
+// through templates.hpp, which adds loops on top of these rules.
 
 #include <functional>
 #include <optional>

@@ -16,11 +16,16 @@ struct SourcePosition {
   bool operator==(const SourcePosition&) const = default;
 };
 
+// Errors make definitions unusable; warnings (e.g. a relative command not found on PATH on this
+// machine, which may well exist where the definitions run) are reported but do not block loading.
+enum class Severity { error, warning };
+
 struct Diagnostic {
   SourcePosition position;
   std::string message;
+  Severity severity = Severity::error;
 
-  // "file:line:column: error: message"
+  // "file:line:column: error: message" (or "warning:")
   std::string to_string() const;
 };
 

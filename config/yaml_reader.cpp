@@ -35,6 +35,10 @@ void YamlReader::error(const SourcePosition& where, std::string message) {
   diagnostics_.push_back({where, std::move(message)});
 }
 
+void YamlReader::warning(const SourcePosition& where, std::string message) {
+  diagnostics_.push_back({where, std::move(message), Severity::warning});
+}
+
 std::vector<MapEntry> YamlReader::entries(const YAML::Node& map) {
   std::vector<MapEntry> result;
   if (!map.IsMap()) return result;

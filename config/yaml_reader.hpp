@@ -41,6 +41,9 @@ class YamlReader {
   SourcePosition position(const YAML::Mark& mark) const;
   void error(const SourcePosition& where, std::string message);
   void error(const YAML::Node& where, std::string message) { error(position(where), std::move(message)); }
+  void warning(const SourcePosition& where, std::string message);
+  // Where problems go; later stages (id assignment) add to it directly.
+  Diagnostics& diagnostics() { return diagnostics_; }
 
   // The entries of a map in document order. A null node counts as an empty map (the YAML
   // spelling of `key:` with nothing after it). Duplicate and non-scalar keys are reported and

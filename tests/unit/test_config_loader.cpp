@@ -316,7 +316,7 @@ instances:
     foregroundProcesArgs: []
     frobnicate: 1
 )") == Lines{
-           "test.yaml:2:3: error: instance 'web' has neither 'process' nor 'foregroundProcess'",
+           "test.yaml:2:3: error: instance 'web' has none of 'process', 'foregroundProcess' and 'daemon'",
            "test.yaml:3:5: error: unknown key 'proces' (did you mean 'process'?)",
            "test.yaml:4:5: error: unknown key 'Environment' (did you mean 'environment'?)",
            "test.yaml:5:5: error: unknown key 'foregroundProcesArgs' (did you mean 'foregroundProcessArgs'?)",
@@ -325,19 +325,6 @@ instances:
 constructors:
   c: { param: {}, process: /bin/c }
 )") == Lines{"test.yaml:2:8: error: unknown key 'param' (did you mean 'params'?)"});
-}
-
-TEST_CASE("loader: createManagedProcess keys that are not supported yet") {
-  CHECK(errors(R"(
-instances:
-  web:
-    process: /bin/web
-    pidFile: /run/web.pid
-    umask: "022"
-    credentials: { groups: { web: {} } }
-)") == Lines{"test.yaml:4:5: error: 'pidFile' is not supported yet",
-             "test.yaml:5:5: error: 'umask' is not supported yet",
-             "test.yaml:6:5: error: 'credentials' is not supported yet"});
 }
 
 TEST_CASE("loader: constructor invocation errors") {
@@ -359,24 +346,26 @@ instances:
           "test.yaml:7:27: error: unknown constructor 'database'"});
 }
 
-TEST_CASE("loader: params need a constructor, and parameter declarations are checked") {
+TEST_CASE("loader: parameter declarations are checked") {
+  // Lists and maps are valid parameter values; dots are not allowed in names (they select map
+  // entries), and a plain instance's own params need values.
   CHECK(errors(R"(
 constructors:
   c:
-    params: { stateDir: x, "bad name": y, list: [1], ok: ~ }
+    params: { stateDir: x, "bad name": y, list: [1], ok: ~, a.b: 1, for: 2, ids: 3 }
     process: /bin/c
 instances:
-  i: { process: /bin/i, params: { a: 1 } }
+  i: { process: /bin/i, params: { a: 1, b: ~ } }
   j: { constructor: c, params: { ok: [1] } }
 )") == Lines{
            "test.yaml:3:15: error: parameter 'stateDir' would hide the built-in variable of that name",
-           "test.yaml:3:28: error: invalid parameter name 'bad name' (use letters, digits, '_', '-' and '.', "
+           "test.yaml:3:28: error: invalid parameter name 'bad name' (use letters, digits, '_' and '-', "
            "starting with a letter or '_')",
-           "test.yaml:3:49: error: the default of parameter 'list' must be a string or ~ (required), not a "
-           "list",
-           "test.yaml:6:25: error: 'params' is only allowed together with 'constructor'",
-           "test.yaml:7:3: error: instance 'j' misses required parameter 'ok' of constructor 'c'",
-           "test.yaml:7:38: error: the value of parameter 'ok' must be a string, not a list"});
+           "test.yaml:3:61: error: invalid parameter name 'a.b' (use letters, digits, '_' and '-', "
+           "starting with a letter or '_')",
+           "test.yaml:3:69: error: parameter 'for' would hide the built-in variable of that name",
+           "test.yaml:3:77: error: parameter 'ids' would hide the built-in variable of that name",
+           "test.yaml:6:44: error: parameter 'b' needs a value"});
 }
 
 TEST_CASE("loader: unknown dependencies and cycles are refused") {
@@ -437,7 +426,7 @@ instances:
   empty: { process: "" }
 constructors:
   c: { params: { cmd: "" }, foregroundProcess: "${cmd}" }
-)") == Lines{"test.yaml:2:3: error: instance 'nothing' has neither 'process' nor 'foregroundProcess'",
+)") == Lines{"test.yaml:2:3: error: instance 'nothing' has none of 'process', 'foregroundProcess' and 'daemon'",
              "test.yaml:3:21: error: in instance 'empty': 'process' is empty"});
   CHECK(errors(R"(
 constructors:
@@ -507,7 +496,7 @@ TEST_CASE("loader: every error of a file is reported, in file order") {
       Lines{
           file + ":5:33: error: in instance 'webapp1': unknown variable 'prot' (did you mean 'port'?)",
           file + ":5:33: error: in instance 'webapp2': unknown variable 'prot' (did you mean 'port'?)",
-          file + ":6:5: error: 'pidFile' is not supported yet",
+          file + ":6:5: error: unknown key 'pidfile' (did you mean 'pidFile'?)",
           file + ":8:57: error: unknown parameter 'bind' of constructor 'webapp'",
           file + ":9:3: error: instance 'webapp2' misses required parameter 'port' of constructor 'webapp'",
           file + ":10:26: error: unknown constructor 'wepapp' (did you mean 'webapp'?)",
@@ -516,7 +505,7 @@ TEST_CASE("loader: every error of a file is reported, in file order") {
           file +
               ":15:17: error: 'stopSignal' must be a signal name such as TERM or SIGTERM, or a number, not "
               "'TERMINATE'",
-          file + ":16:3: error: instance 'lonely' has neither 'process' nor 'foregroundProcess'"});
+          file + ":16:3: error: instance 'lonely' has none of 'process', 'foregroundProcess' and 'daemon'"});
   std::string expected_report;
   for (const auto& line : errors(result)) expected_report += line + "\n";
   CHECK(result.report() == expected_report);
@@ -528,8 +517,9 @@ TEST_CASE("loader: an unreadable file is a diagnostic, not an exception") {
   CHECK(errors(result) ==
         Lines{kFixtures + "/does-not-exist.yaml: error: cannot read file: No such file or directory"});
 
+  // A directory is read as agnostic JSON configs; one without any is refused rather than empty.
   result = load_definitions_file(kFixtures, kDirs);
-  CHECK(errors(result) == Lines{kFixtures + ": error: cannot read file: Is a directory"});
+  CHECK(errors(result) == Lines{kFixtures + ": error: no <name>.json process configs in this directory"});
 }
 
 TEST_CASE("loader: directory variables come from the resolved paths") {

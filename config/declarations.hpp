@@ -1,0 +1,60 @@
+#pragma once
+// Definitions as declared, before expansion: constructors, instances and id pools gathered from
+// every file (YAML documents, included files, agnostic JSON). Internal to the config library.
+
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <yaml-cpp/yaml.h>
+
+#include "config/id_assignments.hpp"
+#include "config/properties.hpp"
+#include "config/values.hpp"
+#include "config/yaml_reader.hpp"
+
+namespace nixpm::config {
+
+struct ParameterDeclaration {
+  Text name;
+  std::optional<ParamValue> default_value;  // none: the parameter is required
+};
+
+struct ConstructorDefinition {
+  std::string name;
+  SourcePosition position;
+  std::vector<ParameterDeclaration> parameters;
+  RawProperties properties;
+};
+
+struct InstanceDeclaration {
+  Text name;  // the key under `instances` (or the JSON file's base name), where it is declared
+  std::optional<Text> constructor;
+  // `params`: name -> value as written. For a constructor invocation these are its arguments; a
+  // plain instance declares its own variables with them.
+  std::vector<std::pair<Text, ParamValue>> arguments;
+  RawProperties properties;
+  bool literal = false;  // agnostic JSON and Nix output: strings are final, never interpolated
+  bool broken = false;   // refused; kept only so that the name counts as declared
+};
+
+struct DeclarationSet {
+  std::vector<ConstructorDefinition> constructors;
+  std::vector<InstanceDeclaration> instances;
+  std::vector<IdPool> pools;
+
+  const InstanceDeclaration* find_instance(std::string_view name) const;
+};
+
+// Adds one YAML definitions document to `set`, reporting names declared twice (within or across
+// files) at the second declaration. Returns the document's `include` items, in order.
+std::vector<Text> read_document(const YAML::Node& root, YamlReader& reader, DeclarationSet& set);
+
+// Adds an instance unless its name is taken (then reports it and returns false).
+bool add_instance(InstanceDeclaration instance, YamlReader& reader, DeclarationSet& set);
+
+// Instance names become file names (logs, pid files) and unit names in the native adapters.
+bool is_instance_name(std::string_view name);
+
+}  // namespace nixpm::config
