@@ -10,7 +10,10 @@
 
 #include <nixpm/version.hpp>
 
+#include "client/check_command.hpp"
+#include "client/log_reader.hpp"
 #include "client/render.hpp"
+#include "client/render_more.hpp"
 
 namespace nixpm::client {
 using protocol::Json;
@@ -30,8 +33,8 @@ void add_path_option(CLI::App& app, const std::string& flags, std::optional<std:
 
 void add_global_options(CLI::App& app, GlobalOptions& globals) {
   PathOverrides& o = globals.overrides;
-  add_path_option(app, "-c,--config", o.config_file, "Definitions file (accepted for symmetry with nixpmd)",
-                  "FILE");
+  add_path_option(app, "-c,--config", o.config_file,
+                  "Definitions file for check (the other verbs accept it for symmetry with nixpmd)", "FILE");
   add_path_option(app, "--socket", o.socket, "Control socket of nixpmd (env NIXPM_SOCKET)", "PATH");
   auto* user = app.add_flag_callback("--user", [&o] { o.mode = Mode::user; },
                                      "Talk to the user-mode daemon (the default when not root)");
@@ -75,7 +78,44 @@ void configure_action(CLI::App& sub, Invocation& inv) {
                         "Return as soon as the daemon has accepted the request");
 }
 
+void configure_check(CLI::App& sub, Invocation& inv) {
+  sub.add_flag_callback("--no-executable-check", [&inv] { inv.check_executables = false; },
+                        "Do not check that the commands exist on this machine (definitions for another one)");
+}
+
+void configure_logs(CLI::App& sub, Invocation& inv) {
+  sub.add_option("NAME", inv.names, "The instance")->type_name("")->required()->expected(1);
+  sub.add_option("-n,--lines", inv.lines, "How many lines from the end to print")->capture_default_str();
+  sub.add_flag("-f,--follow", inv.follow, "Keep printing lines as they are written (Ctrl-C ends)");
+}
+
+void configure_signal(CLI::App& sub, Invocation& inv) {
+  sub.add_option("NAME", inv.names, "Instances, then the signal (a name like HUP, or a number)")
+      ->type_name("")
+      ->required()
+      ->expected(2, -1);
+}
+
+void configure_graph(CLI::App& sub, Invocation& inv) {
+  sub.add_flag("--dot", inv.dot, "Print the graph in Graphviz DOT");
+}
+
 Json plain_request(const Invocation& inv) { return Json{{"op", std::string(inv.verb->op)}}; }
+
+Json logs_request(const Invocation& inv) {
+  return Json{{"op", std::string(inv.verb->op)}, {"name", inv.names.empty() ? std::string() : inv.names.front()}};
+}
+
+// `signal a b HUP`: every positional but the last names an instance.
+Json signal_request(const Invocation& inv) {
+  Json request = plain_request(inv);
+  std::vector<std::string> names(inv.names.begin(), inv.names.end() - (inv.names.empty() ? 0 : 1));
+  request["names"] = names;
+  request["signal"] = inv.names.empty() ? std::string() : inv.names.back();
+  return request;
+}
+
+Json graph_request(const Invocation&) { return Json{{"op", std::string(protocol::op::status)}}; }
 
 Json names_request(const Invocation& inv) {
   Json request = plain_request(inv);
@@ -133,6 +173,63 @@ int present_quietly(const Invocation& inv, const Reply& reply, Terminal& term) {
   return exit_code::ok;
 }
 
+int present_reload(const Invocation& inv, const Reply& reply, Terminal& term) {
+  term.out << (inv.globals.json ? render_json_result(reply.payload) : render_reload(reply.result));
+  return exit_code::ok;
+}
+
+int present_logs(const Invocation& inv, const Reply& reply, Terminal& term) {
+  const std::filesystem::path path = reply.result.value("path", std::string());
+  const auto lines = last_lines(path, inv.lines);
+  if (inv.globals.json) {
+    term.out << Json{{"name", reply.result.value("name", std::string())}, {"path", path.string()}, {"lines", lines}}
+                    .dump(2)
+             << '\n';
+  } else {
+    for (const auto& line : lines) term.out << line << '\n';
+  }
+  term.out.flush();
+  if (inv.follow && !follow_file(path, term.out, [] { return true; })) {
+    term.err << "nixpmctl: cannot read " << path.string() << '\n';
+    return exit_code::failed;
+  }
+  return exit_code::ok;
+}
+
+int present_signal(const Invocation& inv, const Reply& reply, Terminal& term) {
+  if (inv.globals.json) term.out << render_json_result(reply.payload);
+  return exit_code::ok;
+}
+
+int present_graph(const Invocation& inv, const Reply& reply, Terminal& term) {
+  if (inv.globals.json) {
+    Json graph = Json::array();
+    for (const auto& instance : instances_of(reply))
+      graph.push_back({{"name", instance.value("name", std::string())},
+                       {"dependencies", instance.value("dependencies", Json::array())}});
+    term.out << Json{{"instances", graph}}.dump(2) << '\n';
+  } else {
+    term.out << (inv.dot ? render_graph_dot(instances_of(reply)) : render_graph_tree(instances_of(reply)));
+  }
+  return exit_code::ok;
+}
+
+int present_subscribed(const Invocation&, const Reply&, Terminal&) { return exit_code::ok; }
+
+// Prints events until the daemon goes away (exit 0 when it shut down, 1 if the connection broke).
+int stream_events(const Invocation& inv, ControlClient& client, Terminal& term) {
+  for (;;) {
+    Json event;
+    try {
+      event = client.next_event(std::chrono::hours(24 * 365));
+    } catch (const ConnectionError&) {
+      return exit_code::ok;  // nixpmd closed the connection: it shut down
+    }
+    term.out << (inv.globals.json ? event.dump() + "\n" : render_event(event));
+    term.out.flush();
+  }
+}
+
 std::string subject(const Invocation& inv) {
   std::string text(inv.verb->name);
   for (const auto& name : inv.names) text += " " + name;
@@ -160,9 +257,39 @@ const std::vector<Verb>& verbs() {
        "Waits until every NAME is ready again or failed (at most --timeout seconds) unless --no-wait is "
        "given. Exits 1 when an instance fails to start.",
        configure_action, action_request, present_started},
+      {"reload", protocol::op::reload, "Switch to the current definitions, restarting only what changed",
+       "Reads the definitions file again. New instances start, removed ones stop, changed ones (and what "
+       "depends on them) restart; unchanged ones keep running with the same pid. Invalid definitions are "
+       "refused with their diagnostics (exit 2) and nothing changes. Prints what changed. Same as SIGHUP "
+       "to nixpmd.",
+       configure_nothing, plain_request, present_reload},
+      {"logs", protocol::op::logs, "Print the end of an instance's log; -f keeps following it",
+       "Prints the last -n lines (default 10) of <logDir>/NAME.log. With -f, keeps printing what is "
+       "appended, across rotations, until interrupted. --json prints {\"name\", \"path\", \"lines\"}.",
+       configure_logs, logs_request, present_logs},
+      {"signal", protocol::op::signal, "Send a signal to instances' process groups",
+       "nixpmctl signal NAME... SIGNAL, where SIGNAL is a name (HUP, SIGUSR1) or a number. Fails when an "
+       "instance has no process.",
+       configure_signal, signal_request, present_signal},
+      {"graph", protocol::op::status, "Show the dependency graph (--dot for Graphviz)",
+       "Prints each instance that nothing depends on with its dependencies below it; --dot prints the "
+       "same graph in Graphviz DOT, --json as {\"instances\": [{\"name\", \"dependencies\"}]}.",
+       configure_graph, graph_request, present_graph},
+      {"watch", protocol::op::subscribe, "Print state changes as they happen",
+       "Subscribes to the daemon's events and prints one line per state change and per reload, until "
+       "nixpmd shuts down or you interrupt it. --json prints each event as one JSON object per line.",
+       configure_nothing, plain_request, present_subscribed, nullptr, stream_events},
       {"shutdown", protocol::op::shutdown, "Stop every instance in dependency order, then stop nixpmd",
        "Returns once the daemon has accepted the request; the daemon then stops everything and exits.",
        configure_nothing, plain_request, present_quietly},
+      {"check", "check", "Validate the definitions and show the resolved instances (no daemon needed)",
+       "Loads the definitions file (-c FILE, default: the daemon's; .yaml, .nix or a directory of "
+       "nix-processmgmt JSON configs) with the directory settings given (--state-dir, ...). Prints every "
+       "error and warning with file:line:column and exits 2 when there are errors; otherwise prints each "
+       "instance's command line and dependencies and the activation order: levels whose instances start "
+       "in parallel. --json prints the fully resolved model with \"activationOrder\". Commands must "
+       "exist on this machine unless --no-executable-check is given. Never writes anything.",
+       configure_check, plain_request, present_quietly, run_check},
   };
   return table;
 }
@@ -229,6 +356,7 @@ int run(const std::vector<std::string>& args, const EnvLookup& env, uid_t uid, T
   const Invocation& inv = *parsed.invocation;
 
   const Paths paths = resolve_paths(inv.globals.overrides, env, uid);
+  if (inv.verb->local != nullptr) return inv.verb->local(inv, paths, term);
   ControlClient client(paths.socket);
   client.connect(connect_timeout(inv));
   Reply reply;
@@ -237,7 +365,9 @@ int run(const std::vector<std::string>& args, const EnvLookup& env, uid_t uid, T
   } catch (const ErrorReply& error) {
     return report_error_reply(inv, error, term);
   }
-  return inv.verb->present(inv, reply, term);
+  const int status = inv.verb->present(inv, reply, term);
+  if (status != exit_code::ok || inv.verb->stream == nullptr) return status;
+  return inv.verb->stream(inv, client, term);
 }
 
 }  // namespace nixpm::client

@@ -45,6 +45,10 @@ struct Invocation {
   GlobalOptions globals;
   std::vector<std::string> names;
   bool wait = true;  // cleared by --no-wait
+  bool check_executables = true;  // check: cleared by --no-executable-check
+  std::size_t lines = 10;         // logs -n
+  bool follow = false;            // logs -f
+  bool dot = false;               // graph --dot
 };
 
 // Where output goes; `colour` is true only for a terminal that wants it.
@@ -65,6 +69,12 @@ struct Verb {
   protocol::Json (*request)(const Invocation& inv);
   // Prints a successful reply; returns the exit status.
   int (*present)(const Invocation& inv, const Reply& reply, Terminal& term);
+  // Set for a verb that runs locally, without a daemon (`check`): `run` calls it instead of connecting,
+  // and `request`/`present` are not used. Returns the exit status.
+  int (*local)(const Invocation& inv, const Paths& paths, Terminal& term) = nullptr;
+  // Set for a verb that keeps reading unsolicited messages after its reply (`watch`); runs after
+  // `present` and returns the exit status.
+  int (*stream)(const Invocation& inv, ControlClient& client, Terminal& term) = nullptr;
 };
 
 // Every verb, in the order `--help` lists them.
@@ -89,8 +99,9 @@ ControlClient::Duration reply_timeout(const Invocation& inv);
 // Prints an error reply to the request (naming the verb and instances) and returns the exit status.
 int report_error_reply(const Invocation& inv, const ErrorReply& error, Terminal& term);
 
-// The whole command: parse, connect, request, print. Error replies to the request are reported here;
-// the other ClientErrors (unreachable, broken connection, timeout) are thrown for main to report.
+// The whole command: parse, connect, request, print (a local verb runs instead of connecting). Error
+// replies to the request are reported here; the other ClientErrors (unreachable, broken connection,
+// timeout) are thrown for main to report.
 int run(const std::vector<std::string>& args, const EnvLookup& env, uid_t uid, Terminal& term);
 
 }  // namespace nixpm::client

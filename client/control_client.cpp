@@ -77,7 +77,9 @@ ErrorReply::ErrorReply(const Json& error)
 }
 
 int exit_code_for_error(std::string_view code) {
-  if (code == protocol::error::unknown_instance || code == protocol::error::bad_request) return exit_code::usage;
+  if (code == protocol::error::unknown_instance || code == protocol::error::bad_request ||
+      code == protocol::error::invalid_definitions)
+    return exit_code::usage;
   return exit_code::failed;
 }
 
@@ -148,6 +150,47 @@ Reply ControlClient::request(Json request, Duration timeout) {
   return exchange(request, Clock::now() + timeout, timeout);
 }
 
+std::string ControlClient::read_frame(Clock::time_point deadline, const std::string& timeout_message) {
+  Impl& io = *impl_;
+  std::string payload;
+  std::array<char, 16 * 1024> buffer{};
+  for (;;) {
+    const auto status = io.decoder.next(payload);
+    if (status == protocol::FrameDecoder::Status::frame) return payload;
+    if (status == protocol::FrameDecoder::Status::error) {
+      io.close();
+      throw ConnectionError("nixpmd sent a malformed frame");
+    }
+    bool done = false;
+    error_code read_error;
+    std::size_t received = 0;
+    io.socket.async_read_some(asio::buffer(buffer), [&](const error_code& ec, std::size_t n) {
+      read_error = ec;
+      received = n;
+      done = true;
+    });
+    if (!io.run_until(done, deadline)) throw ClientTimeout(timeout_message);
+    if (read_error) {
+      io.close();
+      if (read_error == asio::error::eof || read_error == asio::error::connection_reset)
+        throw ConnectionError(io.decoder.buffered() > 0 ? "nixpmd closed the connection in the middle of a reply"
+                                                        : "nixpmd closed the connection without replying");
+      throw ConnectionError("reading from nixpmd: " + read_error.message());
+    }
+    io.decoder.feed(buffer.data(), received);
+  }
+}
+
+Json ControlClient::next_event(Duration timeout) {
+  if (!impl_->socket.is_open()) throw ConnectionError("the connection to nixpmd is closed");
+  auto event = protocol::parse_message(read_frame(Clock::now() + timeout, "no event within " + seconds_text(timeout)));
+  if (!event) {
+    impl_->close();
+    throw ConnectionError("nixpmd sent an event that is not a JSON object");
+  }
+  return *event;
+}
+
 Reply ControlClient::exchange(const Json& message, Clock::time_point deadline, Duration timeout) {
   Impl& io = *impl_;
   if (!io.socket.is_open()) throw ConnectionError("the connection to nixpmd is closed");
@@ -166,34 +209,7 @@ Reply ControlClient::exchange(const Json& message, Clock::time_point deadline, D
     throw ConnectionError("sending to nixpmd: " + write_error.message());
   }
 
-  std::string payload;
-  std::array<char, 16 * 1024> buffer{};
-  for (;;) {
-    const auto status = io.decoder.next(payload);
-    if (status == protocol::FrameDecoder::Status::frame) break;
-    if (status == protocol::FrameDecoder::Status::error) {
-      io.close();
-      throw ConnectionError("nixpmd sent a malformed frame");
-    }
-    done = false;
-    error_code read_error;
-    std::size_t received = 0;
-    io.socket.async_read_some(asio::buffer(buffer), [&](const error_code& ec, std::size_t n) {
-      read_error = ec;
-      received = n;
-      done = true;
-    });
-    if (!io.run_until(done, deadline)) throw ClientTimeout(timeout_message);
-    if (read_error) {
-      io.close();
-      if (read_error == asio::error::eof || read_error == asio::error::connection_reset)
-        throw ConnectionError(io.decoder.buffered() > 0 ? "nixpmd closed the connection in the middle of a reply"
-                                                        : "nixpmd closed the connection without replying");
-      throw ConnectionError("reading from nixpmd: " + read_error.message());
-    }
-    io.decoder.feed(buffer.data(), received);
-  }
-
+  std::string payload = read_frame(deadline, timeout_message);
   auto reply = protocol::parse_message(payload);
   if (!reply) {
     io.close();

@@ -88,10 +88,14 @@ class ControlClient {
   // for the reply. Throws ErrorReply for an error reply.
   Reply request(protocol::Json request, Duration timeout);
 
+  // Waits up to `timeout` for the next unsolicited message (an event after "subscribe").
+  protocol::Json next_event(Duration timeout);
+
   const std::filesystem::path& socket_path() const { return socket_path_; }
 
  private:
   struct Impl;
+  std::string read_frame(std::chrono::steady_clock::time_point deadline, const std::string& timeout_message);
   Reply exchange(const protocol::Json& message, std::chrono::steady_clock::time_point deadline, Duration timeout);
 
   std::filesystem::path socket_path_;

@@ -18,7 +18,7 @@ packages=(
   g++ cmake ninja-build pkg-config
   libboost-dev libboost-system-dev libboost-filesystem-dev
   libyaml-cpp-dev libspdlog-dev nlohmann-json3-dev libcli11-dev catch2
-  python3 nginx-light curl procps
+  python3 nginx-light curl procps man-db zsh fish nix-bin
 )
 
 missing_packages() {
