@@ -30,8 +30,9 @@ std::vector<std::string> current_environment() {
 
 }  // namespace
 
-Daemon::Daemon(Paths paths, config::Definitions definitions, LogRotation log_rotation)
+Daemon::Daemon(Paths paths, DefinitionsSource source, config::Definitions definitions, LogRotation log_rotation)
     : paths_(std::move(paths)),
+      source_(std::move(source)),
       scheduler_(io_),
       output_(io_, paths_.log_dir, log_rotation),
       supervisor_(spawner_, scheduler_, output_, RuntimeDirectories{paths_.state_dir}, current_environment()),
@@ -41,9 +42,15 @@ Daemon::Daemon(Paths paths, config::Definitions definitions, LogRotation log_rot
                    paths_.mode == Mode::user ? "user" : "system", paths_.log_dir,
                    [this] { begin_shutdown("shutdown requested"); },
                    [this] {
-                     return config::load_definitions_file(paths_.config_file, config::DirectoryVariables::from(paths_));
+                     auto loaded = source_.load();
+                     for (const auto& diagnostic : loaded.diagnostics)
+                       if (diagnostic.severity == config::Severity::warning) spdlog::warn("{}", diagnostic.to_string());
+                     return loaded;
                    },
-                   nullptr}),
+                   [this](const config::LoadResult& accepted) {
+                     if (auto error = source_.accept(accepted); !error.empty())
+                       spdlog::error("cannot save id assignments: {}", error);
+                   }}),
       server_(io_, handler_),
       signals_(io_, SIGTERM, SIGINT, SIGHUP) {
   supervisor_.set_definitions(std::move(definitions));

@@ -13,6 +13,7 @@
 #include "daemon/child_reaper.hpp"
 #include "daemon/command_handler.hpp"
 #include "daemon/control_server.hpp"
+#include "daemon/definitions_source.hpp"
 #include "daemon/output_capture.hpp"
 #include "daemon/posix_spawner.hpp"
 #include "daemon/supervisor.hpp"
@@ -21,7 +22,8 @@ namespace nixpm::daemon {
 
 class Daemon {
  public:
-  Daemon(Paths paths, config::Definitions definitions, LogRotation log_rotation);
+  // `definitions` were loaded (and accepted) through `source`, which also serves reloads.
+  Daemon(Paths paths, DefinitionsSource source, config::Definitions definitions, LogRotation log_rotation);
 
   // Listens, starts the autostart instances and runs until shut down. Returns the exit status.
   // Throws std::runtime_error for start-up failures (socket in use, directories not writable).
@@ -34,6 +36,7 @@ class Daemon {
   void check_shutdown_complete();
 
   Paths paths_;
+  DefinitionsSource source_;
   boost::asio::io_context io_;
   AsioScheduler scheduler_;
   PosixSpawner spawner_;

@@ -81,15 +81,23 @@ int main(int argc, char** argv) {
   if (options.system) options.overrides.mode = nixpm::Mode::system;
   const auto paths = nixpm::resolve_paths(options.overrides, nixpm::process_environment(), getuid());
 
-  auto loaded = nixpm::config::load_definitions_file(paths.config_file, nixpm::config::DirectoryVariables::from(paths));
+  // Loaded before the daemon (and its SIGCHLD reaper) exists: a processes.nix is evaluated by a child
+  // process that the loader waits for itself.
+  nixpm::daemon::DefinitionsSource source(paths);
+  auto loaded = source.load();
   if (!loaded.ok()) {
     std::cerr << loaded.report();
     std::cerr << "nixpmd: " << paths.config_file.string() << " has errors; nothing was started\n";
     return nixpm::exit_code::usage;
   }
+  if (loaded.has_warnings()) std::cerr << loaded.report();
+  if (auto error = source.accept(loaded); !error.empty()) {
+    std::cerr << "nixpmd: cannot save id assignments: " << error << '\n';
+    return nixpm::exit_code::failed;
+  }
 
   try {
-    nixpm::daemon::Daemon daemon(paths, std::move(*loaded.definitions), options.log_rotation);
+    nixpm::daemon::Daemon daemon(paths, source, std::move(*loaded.definitions), options.log_rotation);
     return daemon.run();
   } catch (const std::exception& error) {
     spdlog::critical("{}", error.what());
