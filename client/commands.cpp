@@ -350,6 +350,27 @@ int report_error_reply(const Invocation& inv, const ErrorReply& error, Terminal&
   return error.exit_code();
 }
 
+namespace {
+// After a failed start, the end of each failed instance's log usually says why.
+void print_log_tails(const Invocation& inv, ControlClient& client, const Json& instances, Terminal& term) {
+  constexpr std::size_t kTailLines = 5;
+  for (const auto& instance : instances) {
+    if (instance.value("state", std::string()) != "failed") continue;
+    const auto name = instance.value("name", std::string());
+    try {
+      const auto reply = client.request(Json{{"op", std::string(protocol::op::logs)}, {"name", name}},
+                                        connect_timeout(inv));
+      const auto lines = last_lines(reply.result.value("path", std::string()), kTailLines);
+      if (lines.empty()) continue;
+      term.err << "nixpmctl: last lines of " << name << "'s log:\n";
+      for (const auto& line : lines) term.err << "    " << line << '\n';
+    } catch (const ClientError&) {
+      return;  // the failure itself was reported; the log is a courtesy
+    }
+  }
+}
+}  // namespace
+
 int run(const std::vector<std::string>& args, const EnvLookup& env, uid_t uid, Terminal& term) {
   ParseOutcome parsed = parse_command_line(args, term.out, term.err);
   if (!parsed.invocation) return parsed.exit_code;
@@ -363,7 +384,9 @@ int run(const std::vector<std::string>& args, const EnvLookup& env, uid_t uid, T
   try {
     reply = client.request(build_request(inv), reply_timeout(inv));
   } catch (const ErrorReply& error) {
-    return report_error_reply(inv, error, term);
+    const int status = report_error_reply(inv, error, term);
+    if (error.code() == protocol::error::failed) print_log_tails(inv, client, error.instances(), term);
+    return status;
   }
   const int status = inv.verb->present(inv, reply, term);
   if (status != exit_code::ok || inv.verb->stream == nullptr) return status;

@@ -10,8 +10,23 @@ double unix_now() {
 }
 }  // namespace
 
+namespace {
+protocol::Json state_event(const InstanceSnapshot& snapshot) {
+  protocol::Json event{{"event", "state"},
+                       {"name", snapshot.name},
+                       {"state", std::string(to_string(snapshot.state))},
+                       {"pid", snapshot.pid ? protocol::Json(*snapshot.pid) : protocol::Json(nullptr)},
+                       {"time", unix_now()}};
+  if (!snapshot.last_exit.empty()) event["lastExit"] = snapshot.last_exit;
+  if (!snapshot.error.empty()) event["error"] = snapshot.error;
+  return event;
+}
+}  // namespace
+
 void EventStream::subscribe(Deliver deliver) {
   if (subscribers_.empty()) remember_all();
+  for (std::size_t index = 0; index < supervisor_.size(); ++index)
+    if (!deliver(state_event(supervisor_.snapshot(index)))) return;
   subscribers_.push_back(std::move(deliver));
 }
 
@@ -37,14 +52,7 @@ void EventStream::supervisor_changed() {
     auto [entry, inserted] = seen_.try_emplace(snapshot.name, now);
     if (!inserted && entry->second == now) continue;
     entry->second = now;
-    protocol::Json event{{"event", "state"},
-                         {"name", snapshot.name},
-                         {"state", std::string(to_string(snapshot.state))},
-                         {"pid", snapshot.pid ? protocol::Json(*snapshot.pid) : protocol::Json(nullptr)},
-                         {"time", unix_now()}};
-    if (!snapshot.last_exit.empty()) event["lastExit"] = snapshot.last_exit;
-    if (!snapshot.error.empty()) event["error"] = snapshot.error;
-    publish(event);
+    publish(state_event(snapshot));
   }
 }
 

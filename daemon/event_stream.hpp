@@ -20,6 +20,7 @@ class EventStream {
 
   explicit EventStream(const Supervisor& supervisor) : supervisor_(supervisor) {}
 
+  // Sends the new subscriber one state event per instance (the current picture), then every change.
   void subscribe(Deliver deliver);
   // Compares every instance with what was last reported and sends the differences.
   void supervisor_changed();

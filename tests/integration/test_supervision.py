@@ -54,6 +54,26 @@ instances:
         self.assertEqual(again["restarts"], 6)
 
 
+class FailureIsExplained(DaemonTestCase):
+    definitions = """
+instances:
+  broken:
+    process: /bin/sh
+    args: ["-c", "echo cannot open /etc/broken.conf >&2; exit 3"]
+    restart: never
+    autostart: false
+"""
+
+    def test_a_process_that_fails_shows_its_exit_status_and_keeps_its_output(self):
+        self.start_daemon()
+        # With readiness "started" the start itself succeeds; the exit right after makes it failed.
+        self.assertEqual(self.ctl("start", "broken").returncode, 0)
+        self.wait_for_states({"broken": "failed"})
+        status = self.ctl("status", "broken")
+        self.assertIn("exited 3", status.stdout)
+        self.assertIn("cannot open /etc/broken.conf", self.log_of("broken"))
+
+
 class ExecFailure(DaemonTestCase):
     definitions = """
 instances:
@@ -70,9 +90,13 @@ instances:
         states = self.wait_for_states({"missing": "failed", "badDirectory": "failed"})
         self.assertEqual(states["missing"]["error"], "exec /nonexistent/program: No such file or directory")
         self.assertEqual(states["badDirectory"]["error"], "chdir /nonexistent/directory: No such file or directory")
+        with open(os.path.join(self.state_dir, "log", "missing.log"), "a") as log:
+            log.write("an earlier line of missing's log\n")
         result = self.ctl("start", "missing")
         self.assertEqual(result.returncode, 1)
         self.assertIn("No such file or directory", result.stderr)
+        self.assertIn("last lines of missing's log", result.stderr)
+        self.assertIn("an earlier line of missing's log", result.stderr)
 
 
 class StopOnSignal(DaemonTestCase):
