@@ -60,6 +60,7 @@ inline constexpr std::string_view timeout = "timeout";
 inline constexpr std::string_view shutting_down = "shutting-down";
 inline constexpr std::string_view invalid_definitions = "invalid-definitions";  // reload refused
 inline constexpr std::string_view busy = "busy";  // a reload is still in progress
+inline constexpr std::string_view permission_denied = "permission-denied";  // a read-only connection
 }  // namespace error
 
 // Serialises one message into a frame. Throws std::length_error when it would exceed kMaxFrameSize.

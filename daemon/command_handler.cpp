@@ -69,6 +69,13 @@ void CommandHandler::handle(ConnectionState& connection, const Json& request, Re
     return;
   }
 
+  const bool reads_only = name == op::status || name == op::list || name == op::logs || name == op::subscribe;
+  if (connection.read_only && !reads_only && name != op::hello) {
+    respond(protocol::make_error(id, err::permission_denied, "this connection may only read state ('" + name +
+                                                                 "' changes it)"),
+            false);
+    return;
+  }
   if (name == op::hello) {
     respond(protocol::make_error(id, err::bad_request, "already greeted"), false);
   } else if (name == op::status) {

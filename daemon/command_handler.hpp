@@ -27,6 +27,7 @@ namespace nixpm::daemon {
 // Per-connection protocol state.
 struct ConnectionState {
   bool greeted = false;
+  bool read_only = false;  // a member of the socket group without the right to change anything
 };
 
 class CommandHandler {

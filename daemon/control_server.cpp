@@ -27,8 +27,10 @@ constexpr std::size_t kMaxPendingBytes = 16 * 1024 * 1024;
 
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(stream_protocol::socket socket, CommandHandler& handler)
-      : socket_(std::move(socket)), handler_(handler) {}
+  Session(stream_protocol::socket socket, CommandHandler& handler, bool read_only)
+      : socket_(std::move(socket)), handler_(handler) {
+    state_.read_only = read_only;
+  }
 
   void start() { read_more(); }
 
@@ -137,7 +139,8 @@ ControlServer::ControlServer(boost::asio::io_context& io, CommandHandler& handle
 
 ControlServer::~ControlServer() { close(); }
 
-void ControlServer::listen(const fs::path& socket_path, bool private_directory) {
+void ControlServer::listen(const fs::path& socket_path, bool private_directory, SocketAccess access) {
+  access_ = access;
   const auto directory = socket_path.parent_path();
   std::error_code error;
   fs::create_directories(directory, error);
@@ -159,6 +162,13 @@ void ControlServer::listen(const fs::path& socket_path, bool private_directory) 
   if (!bind_error) acceptor_.listen(boost::asio::socket_base::max_listen_connections, bind_error);
   if (bind_error) throw std::runtime_error("cannot listen on " + socket_path.string() + ": " + bind_error.message());
   chmod(socket_path.c_str(), 0600);
+  if (access_.group) {
+    // Group members need to reach the socket: the directory and the socket become group-accessible.
+    if (chown(directory.c_str(), static_cast<uid_t>(-1), *access_.group) != 0 ||
+        chown(socket_path.c_str(), static_cast<uid_t>(-1), *access_.group) != 0 || chmod(directory.c_str(), 0750) != 0 ||
+        chmod(socket_path.c_str(), 0660) != 0)
+      throw std::runtime_error("cannot open " + socket_path.string() + " to its group: " + std::strerror(errno));
+  }
   socket_path_ = socket_path;
   accept_next();
 }
@@ -167,11 +177,13 @@ void ControlServer::accept_next() {
   acceptor_.async_accept([this](const boost::system::error_code& error, stream_protocol::socket socket) {
     if (error == boost::asio::error::operation_aborted || !acceptor_.is_open()) return;
     if (!error) {
-      const auto uid = platform::peer_uid(socket.native_handle());
-      if (uid && (*uid == own_uid_ || *uid == 0)) {
-        std::make_shared<Session>(std::move(socket), handler_)->start();
+      const auto peer = platform::peer_credentials(socket.native_handle());
+      if (peer && (peer->uid == own_uid_ || peer->uid == 0)) {
+        std::make_shared<Session>(std::move(socket), handler_, false)->start();
+      } else if (peer && access_.group && platform::user_in_group(peer->uid, peer->gid, *access_.group)) {
+        std::make_shared<Session>(std::move(socket), handler_, !access_.group_may_change)->start();
       } else {
-        spdlog::warn("control: refused a connection from uid {}", uid ? std::to_string(*uid) : "unknown");
+        spdlog::warn("control: refused a connection from uid {}", peer ? std::to_string(peer->uid) : "unknown");
       }
     } else {
       spdlog::warn("control: accept failed: {}", error.message());

@@ -6,6 +6,9 @@
 
 #include <filesystem>
 #include <memory>
+#include <optional>
+
+#include <sys/types.h>
 #include <string>
 
 #include <boost/asio/io_context.hpp>
@@ -15,6 +18,12 @@
 
 namespace nixpm::daemon {
 
+// Who besides the daemon's own user and root may use the socket.
+struct SocketAccess {
+  std::optional<gid_t> group;  // members of this group may connect
+  bool group_may_change = false;  // false: read-only (status, list, logs, watch)
+};
+
 class ControlServer {
  public:
   ControlServer(boost::asio::io_context& io, CommandHandler& handler);
@@ -22,7 +31,7 @@ class ControlServer {
 
   // Creates the socket (and its directory, mode 0700) and starts accepting. A stale socket left by a
   // dead daemon is replaced; a live one is an error. Throws std::runtime_error with a clear message.
-  void listen(const std::filesystem::path& socket_path, bool private_directory);
+  void listen(const std::filesystem::path& socket_path, bool private_directory, SocketAccess access = {});
   // Stops accepting and removes the socket file. Open sessions finish what they are writing.
   void close();
 
@@ -34,6 +43,7 @@ class ControlServer {
   boost::asio::local::stream_protocol::acceptor acceptor_;
   std::filesystem::path socket_path_;
   uid_t own_uid_;
+  SocketAccess access_;
 };
 
 }  // namespace nixpm::daemon

@@ -30,7 +30,8 @@ std::vector<std::string> current_environment() {
 
 }  // namespace
 
-Daemon::Daemon(Paths paths, DefinitionsSource source, config::Definitions definitions, LogRotation log_rotation)
+Daemon::Daemon(Paths paths, DefinitionsSource source, config::Definitions definitions, LogRotation log_rotation,
+               SocketAccess socket_access)
     : paths_(std::move(paths)),
       source_(std::move(source)),
       scheduler_(io_),
@@ -52,7 +53,8 @@ Daemon::Daemon(Paths paths, DefinitionsSource source, config::Definitions defini
                        spdlog::error("cannot save id assignments: {}", error);
                    }}),
       server_(io_, handler_),
-      signals_(io_, SIGTERM, SIGINT, SIGHUP) {
+      signals_(io_, SIGTERM, SIGINT, SIGHUP),
+      socket_access_(socket_access) {
   supervisor_.set_definitions(std::move(definitions));
   supervisor_.set_change_listener([this] {
     handler_.supervisor_changed();
@@ -73,7 +75,7 @@ int Daemon::run() {
   // A client that disconnects mid-reply must not kill the daemon.
   std::signal(SIGPIPE, SIG_IGN);
   prepare_directories();
-  server_.listen(paths_.socket, paths_.mode == Mode::user);
+  server_.listen(paths_.socket, paths_.mode == Mode::user, socket_access_);
   if (platform::become_child_subreaper()) spdlog::debug("reaping orphaned descendants as a subreaper");
   wait_for_signals();
   spdlog::info("nixpmd listening on {}; state in {}", paths_.socket.string(), paths_.state_dir.string());

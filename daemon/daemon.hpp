@@ -23,7 +23,8 @@ namespace nixpm::daemon {
 class Daemon {
  public:
   // `definitions` were loaded (and accepted) through `source`, which also serves reloads.
-  Daemon(Paths paths, DefinitionsSource source, config::Definitions definitions, LogRotation log_rotation);
+  Daemon(Paths paths, DefinitionsSource source, config::Definitions definitions, LogRotation log_rotation,
+         SocketAccess socket_access = {});
 
   // Listens, starts the autostart instances and runs until shut down. Returns the exit status.
   // Throws std::runtime_error for start-up failures (socket in use, directories not writable).
@@ -46,6 +47,7 @@ class Daemon {
   CommandHandler handler_;
   ControlServer server_;
   boost::asio::signal_set signals_;
+  SocketAccess socket_access_;
   bool shutting_down_ = false;
 };
 

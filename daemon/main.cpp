@@ -5,6 +5,7 @@
 #include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
 
+#include <grp.h>
 #include <unistd.h>
 
 #include <nixpm/version.hpp>
@@ -23,6 +24,8 @@ struct Options {
   bool system = false;
   std::string log_level = "info";
   nixpm::daemon::LogRotation log_rotation;
+  std::string socket_group;
+  std::string socket_group_access = "read";
 };
 
 void add_path_option(CLI::App& app, const std::string& name, std::optional<std::filesystem::path>& target,
@@ -66,6 +69,14 @@ int main(int argc, char** argv) {
       ->capture_default_str()
       ->check(CLI::Range(0, 1000));
 
+  app.add_option("--socket-group", options.socket_group,
+                 "Also let members of this group use the control socket (see --socket-group-access)")
+      ->type_name("GROUP");
+  app.add_option("--socket-group-access", options.socket_group_access,
+                 "What the group may do: read (status, list, logs, watch) or full")
+      ->check(CLI::IsMember({"read", "full"}))
+      ->capture_default_str();
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {
@@ -80,6 +91,17 @@ int main(int argc, char** argv) {
   if (options.user) options.overrides.mode = nixpm::Mode::user;
   if (options.system) options.overrides.mode = nixpm::Mode::system;
   const auto paths = nixpm::resolve_paths(options.overrides, nixpm::process_environment(), getuid());
+
+  nixpm::daemon::SocketAccess socket_access;
+  if (!options.socket_group.empty()) {
+    const struct group* entry = getgrnam(options.socket_group.c_str());
+    if (entry == nullptr) {
+      std::cerr << "nixpmd: --socket-group: no group named '" << options.socket_group << "'\n";
+      return nixpm::exit_code::usage;
+    }
+    socket_access.group = entry->gr_gid;
+    socket_access.group_may_change = options.socket_group_access == "full";
+  }
 
   // Loaded before the daemon (and its SIGCHLD reaper) exists: a processes.nix is evaluated by a child
   // process that the loader waits for itself.
@@ -97,7 +119,8 @@ int main(int argc, char** argv) {
   }
 
   try {
-    nixpm::daemon::Daemon daemon(paths, source, std::move(*loaded.definitions), options.log_rotation);
+    nixpm::daemon::Daemon daemon(paths, source, std::move(*loaded.definitions), options.log_rotation,
+                                 socket_access);
     return daemon.run();
   } catch (const std::exception& error) {
     spdlog::critical("{}", error.what());

@@ -1,6 +1,11 @@
 #include "platform.hpp"
 
+#include <algorithm>
 #include <climits>
+#include <vector>
+
+#include <grp.h>
+#include <pwd.h>
 
 #include <sys/socket.h>
 #include <unistd.h>
@@ -19,18 +24,33 @@ bool become_child_subreaper() {
 #endif
 }
 
-std::optional<uid_t> peer_uid(int socket_fd) {
+std::optional<PeerCredentials> peer_credentials(int socket_fd) {
 #if defined(__linux__) && defined(SO_PEERCRED)
   struct ucred credentials {};
   socklen_t length = sizeof credentials;
   if (getsockopt(socket_fd, SOL_SOCKET, SO_PEERCRED, &credentials, &length) != 0) return std::nullopt;
-  return credentials.uid;
+  return PeerCredentials{credentials.uid, credentials.gid};
 #else
   uid_t uid = 0;
   gid_t gid = 0;
   if (getpeereid(socket_fd, &uid, &gid) != 0) return std::nullopt;
-  return uid;
+  return PeerCredentials{uid, gid};
 #endif
+}
+
+bool user_in_group(uid_t uid, gid_t gid, gid_t group) {
+  if (gid == group) return true;
+  const struct passwd* entry = getpwuid(uid);
+  if (entry == nullptr) return false;
+  int count = 64;
+  std::vector<gid_t> groups(static_cast<std::size_t>(count));
+  // getgrouplist's group type differs between systems (int on macOS); the cast keeps one code path.
+  while (getgrouplist(entry->pw_name, gid, reinterpret_cast<decltype(&groups[0])>(groups.data()), &count) < 0) {
+    groups.resize(static_cast<std::size_t>(count) + 64);
+    count = static_cast<int>(groups.size());
+  }
+  groups.resize(static_cast<std::size_t>(count));
+  return std::find(groups.begin(), groups.end(), group) != groups.end();
 }
 
 void close_descriptors_except(int keep) noexcept {

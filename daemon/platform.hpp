@@ -12,8 +12,15 @@ namespace nixpm::daemon::platform {
 // Returns false where the system has no such notion.
 bool become_child_subreaper();
 
-// The uid of the process at the other end of a connected Unix socket, or nullopt if unknown.
-std::optional<uid_t> peer_uid(int socket_fd);
+// The uid and primary gid of the process at the other end of a connected Unix socket.
+struct PeerCredentials {
+  uid_t uid;
+  gid_t gid;
+};
+std::optional<PeerCredentials> peer_credentials(int socket_fd);
+
+// Whether the user `uid` (primary group `gid`) belongs to group `group`, supplementary groups included.
+bool user_in_group(uid_t uid, gid_t gid, gid_t group);
 
 // In a freshly forked child: closes every descriptor >= 3 except `keep`. Async-signal-safe.
 void close_descriptors_except(int keep) noexcept;

@@ -113,5 +113,49 @@ class Robustness(DaemonTestCase):
         self.assertEqual(self.ctl("status").returncode, 0)
 
 
+@unittest.skipUnless(os.geteuid() == 0 and shutil.which("useradd") and shutil.which("groupadd"),
+                     "needs root, useradd and groupadd to make a group with a member")
+class SocketGroup(DaemonTestCase):
+    definitions = DEFINITIONS
+
+    def setUp(self):
+        super().setUp()
+        suffix = os.getpid()
+        self.group = f"nixpmg{suffix}"
+        self.member = f"nixpmm{suffix}"
+        self.outsider = f"nixpmo{suffix}"
+        subprocess.run(["groupadd", self.group], check=True)
+        self.addCleanup(subprocess.run, ["groupdel", self.group], check=False)
+        for user, groups in ((self.member, ["-G", self.group]), (self.outsider, [])):
+            subprocess.run(["useradd", "--no-create-home", "--shell", "/usr/sbin/nologin", *groups, user], check=True)
+            self.addCleanup(subprocess.run, ["userdel", user], check=False)
+        for d in (self.tmp, self.env["XDG_RUNTIME_DIR"]):
+            os.chmod(d, 0o755)
+
+    def ctl_as(self, user, *args):
+        entry = pwd.getpwnam(user)
+        return subprocess.run([NIXPMCTL, "--socket", self.socket_path, *args], capture_output=True, text=True,
+                              user=entry.pw_uid, group=entry.pw_gid,
+                              extra_groups=os.getgrouplist(user, entry.pw_gid),
+                              env={"PATH": os.environ.get("PATH", "/usr/bin:/bin")})
+
+    def test_members_may_read_but_not_change_with_read_access(self):
+        self.start_daemon("--socket-group", self.group)
+        self.wait_for_states({"one": "running", "two": "running"})
+        self.assertEqual(self.ctl_as(self.member, "status").returncode, 0)
+        denied = self.ctl_as(self.member, "stop", "two")
+        self.assertEqual(denied.returncode, 1)
+        self.assertIn("may only read", denied.stderr)
+        self.assertEqual(self.status()["two"]["state"], "running")
+        self.assertNotEqual(self.ctl_as(self.outsider, "status").returncode, 0)
+
+    def test_members_may_change_with_full_access(self):
+        self.start_daemon("--socket-group", self.group, "--socket-group-access", "full")
+        self.wait_for_states({"one": "running", "two": "running"})
+        result = self.ctl_as(self.member, "stop", "two")
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertEqual(self.status()["two"]["state"], "stopped")
+
+
 if __name__ == "__main__":
     unittest.main()
