@@ -72,8 +72,16 @@ void InstanceMachine::spawned(pid_t pid, TimePoint now) {
   pid_ = pid;
   started_at_ = now;
   error_.clear();
-  // Readiness "started": the process counts as ready as soon as it runs.
-  enter(InstanceState::running, now);
+  // Readiness "started": the process counts as ready as soon as it runs. A oneshot is ready (done)
+  // only when it exited successfully.
+  enter(policy_.type == config::ProcessType::oneshot ? InstanceState::starting : InstanceState::running, now);
+}
+
+bool InstanceMachine::is_success(int wait_status) const {
+  if (!WIFEXITED(wait_status)) return false;
+  const int code = WEXITSTATUS(wait_status);
+  return std::find(policy_.success_exit_codes.begin(), policy_.success_exit_codes.end(), code) !=
+         policy_.success_exit_codes.end();
 }
 
 void InstanceMachine::spawn_failed(const std::string& reason, TimePoint now) {
@@ -97,7 +105,11 @@ Effects InstanceMachine::exited(int wait_status, bool wanted_up, TimePoint now) 
         enter(InstanceState::stopped, now);
         return {};
       }
-      const bool success = WIFEXITED(wait_status) && WEXITSTATUS(wait_status) == 0;
+      const bool success = is_success(wait_status);
+      if (policy_.type == config::ProcessType::oneshot && success) {
+        enter(InstanceState::done, now);
+        return {};
+      }
       return after_unexpected_exit(success, now);
     }
     default:
@@ -112,6 +124,7 @@ Effects InstanceMachine::after_unexpected_exit(bool success, TimePoint now) {
   if (!restart) {
     if (success) {
       enter(InstanceState::stopped, now);
+      return {{Effect::Kind::release}};
     } else {
       error_ = last_exit_;
       enter(InstanceState::failed, now);

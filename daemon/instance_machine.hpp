@@ -11,12 +11,13 @@
 //
 //   stopped   reconcile, wanted up, dependencies ready     → spawn                  starting
 //   starting  spawned (readiness "started")                 →                        running
+//   starting  (a oneshot) exited with a success code          →                        done
 //   starting  spawn failed (exec stage + errno)             →                        failed
 //   starting/ exited, wanted up, policy restarts:
 //   running     first quick failure (or after a stable run) →                        stopped (respawned at once)
 //               later quick failures                        → arm backoff timer      backoff
 //               more than restartLimit quick failures       →                        failed
-//   starting/ exited, policy does not restart               →                        stopped (success) / failed
+//   starting/ exited, policy does not restart               → release (on success)   stopped (success) / failed
 //   running
 //   starting/ reconcile, wanted down, all dependents down   → stop signal, arm grace stopping
 //   running
@@ -61,6 +62,7 @@ struct Effect {
     kill,          // send SIGKILL to the process group
     arm_timer,     // (re)arm this instance's timer to fire after `delay`
     cancel_timer,  // cancel this instance's timer
+    release,       // it finished on its own (a clean exit that is not restarted): stop wanting it up
   };
   Kind kind;
   std::chrono::nanoseconds delay{0};
@@ -100,6 +102,7 @@ class InstanceMachine {
  private:
   void enter(InstanceState state, TimePoint now);
   Effects after_unexpected_exit(bool success, TimePoint now);
+  bool is_success(int wait_status) const;
 
   config::SupervisionPolicy policy_;
   InstanceState state_ = InstanceState::stopped;

@@ -5,6 +5,8 @@
 #include <cstring>
 
 #include <fcntl.h>
+#include <grp.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -14,7 +16,7 @@ namespace nixpm::daemon {
 namespace {
 
 // What the child reports through the status pipe when it cannot reach exec.
-enum class Stage : int { chdir = 1, exec = 2, setup = 3 };
+enum class Stage : int { chdir = 1, exec = 2, setup = 3, nice = 4, user = 5 };
 struct ChildFailure {
   Stage stage;
   int error;
@@ -43,7 +45,7 @@ bool is_executable_file(const std::string& path) {
 
 // Runs in the child between fork and exec: only async-signal-safe calls.
 [[noreturn]] void run_child(const char* executable, char* const* argv, char* const* envp, const char* directory,
-                            int stdin_fd, int log_fd, int status_fd) {
+                            int stdin_fd, int log_fd, int status_fd, const SpawnRequest& request) {
   auto fail = [status_fd](Stage stage) { child_failed(status_fd, stage); };
   setpgid(0, 0);
   struct sigaction default_action {};
@@ -59,6 +61,14 @@ bool is_executable_file(const std::string& path) {
     fail(Stage::setup);
   if (status_fd <= STDERR_FILENO) fail(Stage::setup);
   platform::close_descriptors_except(status_fd);
+  if (request.nice && setpriority(PRIO_PROCESS, 0, *request.nice) != 0) fail(Stage::nice);
+  if (request.umask) umask(*request.umask);
+  if (const auto& identity = request.identity) {
+    // Groups first, while still allowed to change them; the uid last.
+    if (setgroups(identity->groups.size(), identity->groups.data()) != 0 || setgid(identity->gid) != 0 ||
+        setuid(identity->uid) != 0)
+      fail(Stage::user);
+  }
   if (directory[0] != '\0' && chdir(directory) != 0) fail(Stage::chdir);
   execve(executable, argv, envp);
   child_failed(status_fd, Stage::exec);
@@ -131,7 +141,7 @@ SpawnResult PosixSpawner::spawn(const SpawnRequest& request) {
   const pid_t pid = fork();
   if (pid == 0)
     run_child(executable.c_str(), argv.data(), envp.data(), directory.c_str(), null_input.fd, request.output_fd,
-              status_write.fd);
+              status_write.fd, request);
   const int fork_error = errno;
   sigprocmask(SIG_SETMASK, &previous, nullptr);
   if (pid < 0) return {-1, "fork: " + errno_text(fork_error)};
@@ -152,6 +162,11 @@ SpawnResult PosixSpawner::spawn(const SpawnRequest& request) {
       return {-1, "chdir " + directory + ": " + errno_text(failure.error)};
     case Stage::exec:
       return {-1, "exec " + executable + ": " + errno_text(failure.error)};
+    case Stage::nice:
+      return {-1, "nice " + std::to_string(request.nice.value_or(0)) + ": " + errno_text(failure.error)};
+    case Stage::user:
+      return {-1, "switching to uid " + std::to_string(request.identity ? request.identity->uid : 0) + ": " +
+                      errno_text(failure.error)};
     case Stage::setup:
       break;
   }

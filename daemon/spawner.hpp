@@ -3,6 +3,7 @@
 // PosixSpawner; unit tests use a fake that records what was asked.
 
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -16,6 +17,16 @@ struct SpawnRequest {
   std::vector<std::string> environment;  // "NAME=value"
   std::filesystem::path directory;       // working directory
   int output_fd = -1;                    // becomes stdout and stderr; the caller keeps ownership
+  std::optional<mode_t> umask;           // none: inherited from nixpmd
+  std::optional<int> nice;               // absolute priority, -20..19; none: inherited
+  // The user to become before exec (only a root daemon switches), resolved by the caller because the
+  // child may not read /etc/passwd between fork and exec.
+  struct Identity {
+    uid_t uid;
+    gid_t gid;
+    std::vector<gid_t> groups;
+  };
+  std::optional<Identity> identity;
 };
 
 struct SpawnResult {

@@ -6,6 +6,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <grp.h>
+#include <pwd.h>
 #include <unistd.h>
 
 #include "daemon/generated_files.hpp"
@@ -19,16 +21,55 @@ double wall_clock_of(TimePoint steady_time, TimePoint steady_now) {
   return wall_now - age;
 }
 
-std::vector<std::string> merged_environment(const std::vector<std::string>& base,
-                                            const std::map<std::string, std::string>& overrides) {
+// The daemon's environment with the instance's on top, and its `path` directories in front of PATH.
+std::vector<std::string> merged_environment(const std::vector<std::string>& base, const config::InstanceSpec& spec) {
+  const auto& overrides = spec.environment;
   std::vector<std::string> result;
-  result.reserve(base.size() + overrides.size());
+  result.reserve(base.size() + overrides.size() + 1);
+  std::string path_value = "/usr/local/bin:/usr/bin:/bin";
   for (const auto& entry : base) {
     const auto name = entry.substr(0, entry.find('='));
-    if (!overrides.contains(name)) result.push_back(entry);
+    if (name == "PATH") path_value = entry.substr(5);
+    if (!overrides.contains(name) && name != "PATH") result.push_back(entry);
   }
-  for (const auto& [name, value] : overrides) result.push_back(name + "=" + value);
+  for (const auto& [name, value] : overrides) {
+    if (name == "PATH") path_value = value;
+    else result.push_back(name + "=" + value);
+  }
+  std::string prefix;
+  for (const auto& dir : spec.path) prefix += dir + ":";
+  result.push_back("PATH=" + prefix + path_value);
   return result;
+}
+
+// `initialize` runs in the same process just before the program replaces it (as nix-processmgmt's
+// generated start scripts do): so the pid stays the managed process's own, the output goes to the
+// instance's log, and a failing initialize (sh -e) fails the start with its exit status.
+void wrap_in_initialize(const config::InstanceSpec& spec, SpawnRequest& request) {
+  if (spec.initialize.empty()) return;
+  std::vector<std::string> arguments{"-ec", spec.initialize + "\nexec \"$0\" \"$@\"", request.executable};
+  arguments.insert(arguments.end(), request.arguments.begin(), request.arguments.end());
+  request.executable = "/bin/sh";
+  request.arguments = std::move(arguments);
+}
+
+std::optional<SpawnRequest::Identity> resolve_user(const std::string& name, std::string& error) {
+  const struct passwd* entry = getpwnam(name.c_str());
+  if (entry == nullptr) {
+    error = "user '" + name + "' does not exist";
+    return std::nullopt;
+  }
+  SpawnRequest::Identity identity{entry->pw_uid, entry->pw_gid, {}};
+  int count = 64;
+  std::vector<gid_t> groups(static_cast<std::size_t>(count));
+  while (getgrouplist(entry->pw_name, entry->pw_gid, reinterpret_cast<decltype(&groups[0])>(groups.data()),
+                      &count) < 0) {
+    groups.resize(static_cast<std::size_t>(count) + 64);
+    count = static_cast<int>(groups.size());
+  }
+  groups.resize(static_cast<std::size_t>(count));
+  identity.groups = std::move(groups);
+  return identity;
 }
 
 }  // namespace
@@ -261,6 +302,9 @@ void Supervisor::carry_out(std::size_t index, const Effects& effects) {
       case Effect::Kind::cancel_timer:
         scheduler_.cancel(instance.slot);
         break;
+      case Effect::Kind::release:
+        instance.wanted_up = false;
+        break;
     }
   }
 }
@@ -274,9 +318,19 @@ void Supervisor::spawn(std::size_t index) {
     SpawnRequest request;
     request.executable = spec.executable;
     request.arguments = spec.arguments;
-    request.environment = merged_environment(base_environment_, spec.environment);
+    request.environment = merged_environment(base_environment_, spec);
+    if (spec.umask) request.umask = static_cast<mode_t>(*spec.umask);
+    request.nice = spec.nice;
+    if (!spec.user.empty()) {
+      if (directories_.may_change_user) {
+        request.identity = resolve_user(spec.user, error);
+      } else {
+        spdlog::debug("{}: ignoring user '{}' (user changes are disabled in this mode)", spec.name, spec.user);
+      }
+    }
+    wrap_in_initialize(spec, request);
     request.directory = spec.directory.empty() ? directories_.state_dir : std::filesystem::path(spec.directory);
-    request.output_fd = output_.open_output(spec.name, error);
+    if (error.empty()) request.output_fd = output_.open_output(spec.name, error);
     if (request.output_fd >= 0) {
       result = spawner_.spawn(request);
       close(request.output_fd);

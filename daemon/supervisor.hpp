@@ -46,6 +46,9 @@ struct InstanceSnapshot {
 // The directories instances run with.
 struct RuntimeDirectories {
   std::filesystem::path state_dir;  // the working directory of instances that name none
+  // True only for a root daemon in system mode without --force-disable-user-change: then `user` is
+  // honoured; otherwise it is ignored (with a note in the log), never an error.
+  bool may_change_user = false;
 };
 
 class Supervisor {

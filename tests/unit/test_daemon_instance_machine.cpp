@@ -158,10 +158,10 @@ TEST_CASE("restart policies decide what an exit means", "[machine]") {
   SECTION("on-failure: a clean exit is a stop") {
     policy.restart = RestartPolicy::on_failure;
     auto machine = running_machine(policy);
-    machine.exited(exit_status(0), true, t0 + 1s);
+    // The supervisor stops wanting it up, so it is not started again.
+    CHECK(machine.exited(exit_status(0), true, t0 + 1s) == Effects{{Effect::Kind::release}});
     CHECK(machine.state() == InstanceState::stopped);
     CHECK(machine.restarts() == 0);
-    CHECK(machine.reconcile(wanting_up(t0 + 2s)) == Effects{{Effect::Kind::spawn}});
   }
   SECTION("never: a failure is final") {
     policy.restart = RestartPolicy::never;
@@ -197,4 +197,44 @@ TEST_CASE("a backoff ends at once when the instance is no longer wanted", "[mach
   REQUIRE(machine.state() == InstanceState::backoff);
   CHECK(machine.reconcile(wanting_down(t0)) == Effects{{Effect::Kind::cancel_timer}});
   CHECK(machine.state() == InstanceState::stopped);
+}
+
+TEST_CASE("successExitCodes decide what counts as a failure", "[machine]") {
+  nixpm::config::SupervisionPolicy policy;
+  policy.success_exit_codes = {0, 143};
+  auto machine = running_machine(policy);
+  CHECK(machine.exited(exit_status(143), true, t0 + 1s) == Effects{{Effect::Kind::release}});
+  CHECK(machine.state() == InstanceState::stopped);  // on-failure: a success is a plain stop
+  CHECK(machine.restarts() == 0);
+  auto other = running_machine(policy);
+  other.exited(exit_status(1), true, t0 + 1s);
+  CHECK(other.restarts() == 1);
+}
+
+TEST_CASE("a oneshot is starting while it runs and done after a successful exit", "[machine]") {
+  nixpm::config::SupervisionPolicy policy;
+  policy.type = nixpm::config::ProcessType::oneshot;
+  InstanceMachine machine(policy);
+  machine.reconcile(wanting_up(t0));
+  machine.spawned(9, t0);
+  CHECK(machine.state() == InstanceState::starting);
+  CHECK_FALSE(nixpm::is_ready(machine.state()));
+  machine.exited(exit_status(0), true, t0 + 1s);
+  CHECK(machine.state() == InstanceState::done);
+  CHECK(nixpm::is_ready(machine.state()));
+  CHECK(machine.reconcile(wanting_up(t0 + 2s)).empty());  // not run again by itself
+  machine.start_requested();
+  CHECK(machine.reconcile(wanting_up(t0 + 3s)) == Effects{{Effect::Kind::spawn}});
+}
+
+TEST_CASE("a failing oneshot follows the restart policy", "[machine]") {
+  nixpm::config::SupervisionPolicy policy;
+  policy.type = nixpm::config::ProcessType::oneshot;
+  policy.restart = nixpm::config::RestartPolicy::never;
+  InstanceMachine machine(policy);
+  machine.reconcile(wanting_up(t0));
+  machine.spawned(9, t0);
+  machine.exited(exit_status(4), true, t0 + 1s);
+  CHECK(machine.state() == InstanceState::failed);
+  CHECK(machine.error() == "exited 4");
 }

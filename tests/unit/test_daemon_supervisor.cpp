@@ -231,3 +231,34 @@ TEST_CASE("the change listener hears once per settled batch", "[supervisor]") {
   f.supervisor.start_autostart();
   CHECK(f.changes == 1);
 }
+
+TEST_CASE("path goes in front of PATH; initialize runs in the same process before the program", "[supervisor]") {
+  auto web = spec("web");
+  web.path = {"/opt/web/bin", "/opt/web/sbin"};
+  web.arguments = {"--port", "80"};
+  web.initialize = "mkdir -p /state/web";
+  web.umask = 027;
+  web.nice = 5;
+  web.user = "www-data";
+  Fixture f({web});
+  f.supervisor.start_autostart();
+  REQUIRE(f.spawner.requests.size() == 1);
+  const auto& request = f.spawner.requests[0];
+  CHECK(std::find(request.environment.begin(), request.environment.end(), "PATH=/opt/web/bin:/opt/web/sbin:/usr/bin") !=
+        request.environment.end());
+  CHECK(request.executable == "/bin/sh");
+  CHECK(request.arguments ==
+        std::vector<std::string>{"-ec", "mkdir -p /state/web\nexec \"$0\" \"$@\"", "/bin/web", "--port", "80"});
+  CHECK(request.umask == 027);
+  CHECK(request.nice == 5);
+  CHECK_FALSE(request.identity.has_value());  // user changes are off unless a root daemon allows them
+}
+
+TEST_CASE("a clean exit under on-failure is final: no respawn", "[supervisor]") {
+  Fixture f({spec("job")});
+  f.supervisor.start_autostart();
+  f.supervisor.child_exited(f.pid("job"), 0);
+  CHECK(f.state("job") == InstanceState::stopped);
+  CHECK_FALSE(f.supervisor.wanted_up(f.index("job")));
+  CHECK(f.spawner.requests.size() == 1);
+}
