@@ -149,6 +149,19 @@ bool CommandHandler::resolve_names(const Json& request, std::vector<std::size_t>
   return false;
 }
 
+bool CommandHandler::named_targets(const Json& id, const Json& request, const Respond& respond,
+                                   std::vector<std::size_t>& targets) const {
+  const auto names = request.find("names");
+  if (names == request.end() || !names->is_array() || names->empty()) {
+    respond(protocol::make_error(id, err::bad_request, "'names' must list at least one instance"), false);
+    return false;
+  }
+  std::string error;
+  if (resolve_names(request, targets, error)) return true;
+  respond(protocol::make_error(id, targets.empty() ? err::bad_request : err::unknown_instance, error), false);
+  return false;
+}
+
 Json CommandHandler::status_result(const std::vector<std::size_t>& indices) const {
   Json instances = Json::array();
   for (auto index : indices) instances.push_back(snapshot_to_json(supervisor_.snapshot(index)));
@@ -172,17 +185,8 @@ void CommandHandler::change_state(const Json& id, const Json& request, std::stri
     respond(protocol::make_error(id, err::shutting_down, "nixpmd is shutting down"), false);
     return;
   }
-  const auto names = request.find("names");
-  if (names == request.end() || !names->is_array() || names->empty()) {
-    respond(protocol::make_error(id, err::bad_request, "'names' must list at least one instance"), false);
-    return;
-  }
   std::vector<std::size_t> targets;
-  std::string error;
-  if (!resolve_names(request, targets, error)) {
-    respond(protocol::make_error(id, targets.empty() ? err::bad_request : err::unknown_instance, error), false);
-    return;
-  }
+  if (!named_targets(id, request, respond, targets)) return;
   const auto wait_member = request.find("wait");
   if (wait_member != request.end() && !wait_member->is_boolean()) {
     respond(protocol::make_error(id, err::bad_request, "'wait' must be a boolean"), false);
@@ -283,12 +287,7 @@ void CommandHandler::reload(std::function<void(const Json&, bool)> done) {
 }
 
 void CommandHandler::signal_instances(const Json& id, const Json& request, const Respond& respond) {
-  const auto names = request.find("names");
   const auto signal = request.find("signal");
-  if (names == request.end() || !names->is_array() || names->empty()) {
-    respond(protocol::make_error(id, err::bad_request, "'names' must list at least one instance"), false);
-    return;
-  }
   std::optional<int> number;
   if (signal != request.end() && signal->is_string()) number = parse_signal(signal->get<std::string>());
   if (signal != request.end() && signal->is_number_integer()) number = parse_signal(std::to_string(signal->get<int>()));
@@ -298,11 +297,7 @@ void CommandHandler::signal_instances(const Json& id, const Json& request, const
     return;
   }
   std::vector<std::size_t> targets;
-  std::string error;
-  if (!resolve_names(request, targets, error)) {
-    respond(protocol::make_error(id, targets.empty() ? err::bad_request : err::unknown_instance, error), false);
-    return;
-  }
+  if (!named_targets(id, request, respond, targets)) return;
   std::vector<std::string> not_running;
   for (auto index : targets)
     if (!supervisor_.signal(index, *number)) not_running.push_back(supervisor_.graph().name(index));

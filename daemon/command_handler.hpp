@@ -72,6 +72,10 @@ class CommandHandler {
   void change_state(const protocol::Json& id, const protocol::Json& request, std::string_view op, Respond respond);
   Outcome outcome_of(const Waiter& waiter, std::string& reason) const;
   bool resolve_names(const protocol::Json& request, std::vector<std::size_t>& indices, std::string& error) const;
+  // The instances a state-changing request names (at least one, all known); replies with the error
+  // and returns false otherwise.
+  bool named_targets(const protocol::Json& id, const protocol::Json& request, const Respond& respond,
+                     std::vector<std::size_t>& targets) const;
   void signal_instances(const protocol::Json& id, const protocol::Json& request, const Respond& respond);
   void log_location(const protocol::Json& id, const protocol::Json& request, const Respond& respond);
 

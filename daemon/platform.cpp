@@ -38,18 +38,23 @@ std::optional<PeerCredentials> peer_credentials(int socket_fd) {
 #endif
 }
 
-bool user_in_group(uid_t uid, gid_t gid, gid_t group) {
-  if (gid == group) return true;
-  const struct passwd* entry = getpwuid(uid);
-  if (entry == nullptr) return false;
+std::vector<gid_t> groups_of(const char* name, gid_t gid) {
   int count = 64;
   std::vector<gid_t> groups(static_cast<std::size_t>(count));
   // getgrouplist's group type differs between systems (int on macOS); the cast keeps one code path.
-  while (getgrouplist(entry->pw_name, gid, reinterpret_cast<decltype(&groups[0])>(groups.data()), &count) < 0) {
+  while (getgrouplist(name, gid, reinterpret_cast<decltype(&groups[0])>(groups.data()), &count) < 0) {
     groups.resize(static_cast<std::size_t>(count) + 64);
     count = static_cast<int>(groups.size());
   }
   groups.resize(static_cast<std::size_t>(count));
+  return groups;
+}
+
+bool user_in_group(uid_t uid, gid_t gid, gid_t group) {
+  if (gid == group) return true;
+  const struct passwd* entry = getpwuid(uid);
+  if (entry == nullptr) return false;
+  const auto groups = groups_of(entry->pw_name, gid);
   return std::find(groups.begin(), groups.end(), group) != groups.end();
 }
 

@@ -3,6 +3,7 @@
 // (close_range, the child subreaper, SO_PEERCRED); every other POSIX system gets the portable fallback.
 
 #include <optional>
+#include <vector>
 
 #include <sys/types.h>
 
@@ -18,6 +19,9 @@ struct PeerCredentials {
   gid_t gid;
 };
 std::optional<PeerCredentials> peer_credentials(int socket_fd);
+
+// Every group of the user `name` whose primary group is `gid` (from the group database).
+std::vector<gid_t> groups_of(const char* name, gid_t gid);
 
 // Whether the user `uid` (primary group `gid`) belongs to group `group`, supplementary groups included.
 bool user_in_group(uid_t uid, gid_t gid, gid_t group);

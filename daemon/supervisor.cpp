@@ -6,11 +6,11 @@
 
 #include <spdlog/spdlog.h>
 
-#include <grp.h>
 #include <pwd.h>
 #include <unistd.h>
 
 #include "daemon/generated_files.hpp"
+#include "daemon/platform.hpp"
 
 namespace nixpm::daemon {
 namespace {
@@ -59,17 +59,7 @@ std::optional<SpawnRequest::Identity> resolve_user(const std::string& name, std:
     error = "user '" + name + "' does not exist";
     return std::nullopt;
   }
-  SpawnRequest::Identity identity{entry->pw_uid, entry->pw_gid, {}};
-  int count = 64;
-  std::vector<gid_t> groups(static_cast<std::size_t>(count));
-  while (getgrouplist(entry->pw_name, entry->pw_gid, reinterpret_cast<decltype(&groups[0])>(groups.data()),
-                      &count) < 0) {
-    groups.resize(static_cast<std::size_t>(count) + 64);
-    count = static_cast<int>(groups.size());
-  }
-  groups.resize(static_cast<std::size_t>(count));
-  identity.groups = std::move(groups);
-  return identity;
+  return SpawnRequest::Identity{entry->pw_uid, entry->pw_gid, platform::groups_of(entry->pw_name, entry->pw_gid)};
 }
 
 }  // namespace

@@ -9,22 +9,19 @@
 
 #include "config/loader.hpp"
 
+#include "support/config_testing.hpp"
+
 using namespace nixpm::config;
+using namespace nixpm::testing;
 
 namespace {
 
-using Lines = std::vector<std::string>;
 
 // nix-processmgmt's system-mode defaults, which the JSON fixtures were written with.
 const DirectoryVariables kVar{"/var", "/var/run", "/var/log", "/tmp", "/var/cache"};
 const std::string kJson = std::string(NIXPM_FIXTURES_DIR) + "/nixproc-json";
 const std::string kExample = std::string(NIXPM_FIXTURES_DIR) + "/../../examples/webapps/processes.yaml";
 
-Lines errors(const LoadResult& result) {
-  Lines lines;
-  for (const auto& diagnostic : result.diagnostics) lines.push_back(diagnostic.to_string());
-  return lines;
-}
 
 Lines dependency_names(const InstanceSpec& spec) {
   Lines names;

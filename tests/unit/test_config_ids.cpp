@@ -11,13 +11,14 @@
 
 #include "config/loader.hpp"
 
+#include "support/config_testing.hpp"
+
 using namespace nixpm::config;
+using namespace nixpm::testing;
 
 namespace {
 
-using Lines = std::vector<std::string>;
 
-const DirectoryVariables kDirs{"/state", "/state/run", "/state/log", "/state/tmp", "/state/cache"};
 
 // A webapp constructor drawing a port, and whichever instances `names` lists.
 std::string definitions(const Lines& names, const std::string& pool = "{ min: 5000, max: 5003 }") {

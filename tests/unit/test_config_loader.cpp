@@ -6,44 +6,28 @@
 
 #include "config/loader.hpp"
 
+#include "support/config_testing.hpp"
+
 using namespace nixpm::config;
+using namespace nixpm::testing;
 
 namespace {
 
-using Lines = std::vector<std::string>;
 
-const DirectoryVariables kDirs{"/state", "/state/run", "/state/log", "/state/tmp", "/state/cache"};
 const std::string kFixtures = std::string(NIXPM_FIXTURES_DIR) + "/definitions";
 
-// Lets tests write YAML in a raw string that starts on the line after R"(.
-std::string_view yaml(std::string_view text) {
-  if (text.starts_with('\n')) text.remove_prefix(1);
-  return text;
-}
 
 LoadResult load(std::string_view text) {
   return load_definitions_text(yaml(text), "test.yaml", kDirs);
 }
 
-Lines errors(const LoadResult& result) {
-  Lines lines;
-  for (const auto& diagnostic : result.diagnostics) lines.push_back(diagnostic.to_string());
-  return lines;
-}
 
 Lines errors(std::string_view text) {
   auto result = load(text);
   CHECK_FALSE(result.ok());
-  return errors(result);
+  return nixpm::testing::errors(result);
 }
 
-const InstanceSpec& instance(const LoadResult& result, std::string_view name) {
-  INFO(result.report());
-  REQUIRE(result.ok());
-  const InstanceSpec* spec = result.definitions->find(name);
-  REQUIRE(spec != nullptr);
-  return *spec;
-}
 
 }  // namespace
 

@@ -7,19 +7,16 @@
 
 #include "config/loader.hpp"
 
+#include "support/config_testing.hpp"
+
 using namespace nixpm::config;
+using namespace nixpm::testing;
 
 namespace {
 
-using Lines = std::vector<std::string>;
 
-const DirectoryVariables kDirs{"/state", "/state/run", "/state/log", "/state/tmp", "/state/cache"};
 const std::string kFixtures = std::string(NIXPM_FIXTURES_DIR) + "/definitions";
 
-std::string_view yaml(std::string_view text) {
-  if (text.starts_with('\n')) text.remove_prefix(1);
-  return text;
-}
 
 LoadResult load(std::string_view text, LoadOptions options = {}) {
   return load_definitions_text(yaml(text), "test.yaml", kDirs, options);
@@ -31,13 +28,6 @@ Lines messages(const LoadResult& result) {
   return lines;
 }
 
-const InstanceSpec& instance(const LoadResult& result, std::string_view name) {
-  INFO(result.report());
-  REQUIRE(result.ok());
-  const InstanceSpec* spec = result.definitions->find(name);
-  REQUIRE(spec != nullptr);
-  return *spec;
-}
 
 }  // namespace
 
