@@ -36,7 +36,8 @@ Daemon::Daemon(Paths paths, DefinitionsSource source, config::Definitions defini
       source_(std::move(source)),
       scheduler_(io_),
       output_(io_, paths_.log_dir, log_rotation),
-      supervisor_(spawner_, scheduler_, output_, RuntimeDirectories{paths_.state_dir, paths_.mode == Mode::system && getuid() == 0 &&
+      prober_(io_),
+      supervisor_(spawner_, scheduler_, output_, prober_, RuntimeDirectories{paths_.state_dir, paths_.mode == Mode::system && getuid() == 0 &&
                                                                                  !paths_.force_disable_user_change}, current_environment()),
       reaper_(io_, [this](pid_t pid, int status) { supervisor_.child_exited(pid, status); }),
       handler_(io_, supervisor_,

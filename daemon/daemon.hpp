@@ -9,6 +9,7 @@
 
 #include "common/paths.hpp"
 #include "config/model.hpp"
+#include "daemon/asio_readiness_prober.hpp"
 #include "daemon/asio_scheduler.hpp"
 #include "daemon/child_reaper.hpp"
 #include "daemon/command_handler.hpp"
@@ -42,6 +43,7 @@ class Daemon {
   AsioScheduler scheduler_;
   PosixSpawner spawner_;
   OutputCapture output_;
+  AsioReadinessProber prober_;
   Supervisor supervisor_;
   ChildReaper reaper_;
   CommandHandler handler_;

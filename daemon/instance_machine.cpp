@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <sstream>
 
 #include <sys/wait.h>
 
@@ -12,6 +13,13 @@ namespace {
 
 std::chrono::nanoseconds seconds(double value) {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::duration<double>(value));
+}
+
+// "0.5s", "60s": as written in the definitions.
+std::string seconds_text(double value) {
+  std::ostringstream text;
+  text << value << 's';
+  return text.str();
 }
 
 }  // namespace
@@ -68,13 +76,29 @@ void InstanceMachine::start_requested() {
   error_.clear();
 }
 
-void InstanceMachine::spawned(pid_t pid, TimePoint now) {
+Effects InstanceMachine::spawned(pid_t pid, TimePoint now) {
   pid_ = pid;
   started_at_ = now;
+  start_timed_out_ = false;
   error_.clear();
-  // Readiness "started": the process counts as ready as soon as it runs. A oneshot is ready (done)
-  // only when it exited successfully.
-  enter(policy_.type == config::ProcessType::oneshot ? InstanceState::starting : InstanceState::running, now);
+  // A oneshot is ready (done) only when it exited successfully.
+  if (policy_.type == config::ProcessType::oneshot) {
+    enter(InstanceState::starting, now);
+    return {};
+  }
+  // Readiness "started": the process counts as ready as soon as it runs.
+  if (policy_.readiness.kind == config::ReadinessKind::started) {
+    enter(InstanceState::running, now);
+    return {};
+  }
+  enter(InstanceState::starting, now);
+  return {{Effect::Kind::arm_timer, seconds(policy_.start_timeout_seconds)}, {Effect::Kind::start_probe}};
+}
+
+Effects InstanceMachine::became_ready(TimePoint now) {
+  if (state_ != InstanceState::starting || start_timed_out_) return {};
+  enter(InstanceState::running, now);
+  return {{Effect::Kind::cancel_timer}};
 }
 
 bool InstanceMachine::is_success(int wait_status) const {
@@ -105,7 +129,7 @@ Effects InstanceMachine::exited(int wait_status, bool wanted_up, TimePoint now) 
         enter(InstanceState::stopped, now);
         return {};
       }
-      const bool success = is_success(wait_status);
+      const bool success = is_success(wait_status) && !start_timed_out_;
       if (policy_.type == config::ProcessType::oneshot && success) {
         enter(InstanceState::done, now);
         return {};
@@ -126,7 +150,7 @@ Effects InstanceMachine::after_unexpected_exit(bool success, TimePoint now) {
       enter(InstanceState::stopped, now);
       return {{Effect::Kind::release}};
     } else {
-      error_ = last_exit_;
+      error_ = start_timed_out_ ? error_ + " (" + last_exit_ + ")" : last_exit_;
       enter(InstanceState::failed, now);
     }
     return {};
@@ -134,6 +158,7 @@ Effects InstanceMachine::after_unexpected_exit(bool success, TimePoint now) {
   if (now - started_at_ >= seconds(policy_.stable_after_seconds)) quick_failures_ = 0;
   ++quick_failures_;
   if (quick_failures_ > policy_.restart_limit) {
+    if (start_timed_out_) last_exit_ += " (" + error_ + ")";
     error_ = "gave up after " + std::to_string(policy_.restart_limit) + " restarts in quick succession (last: " +
              last_exit_ + ")";
     enter(InstanceState::failed, now);
@@ -157,6 +182,11 @@ Effects InstanceMachine::timer_fired(TimePoint now) {
       enter(InstanceState::stopped, now);
       return {};
     case InstanceState::stopping:
+      return {{Effect::Kind::kill}};
+    case InstanceState::starting:
+      if (policy_.type == config::ProcessType::oneshot || start_timed_out_) return {};
+      start_timed_out_ = true;
+      error_ = "not ready within " + seconds_text(policy_.start_timeout_seconds);
       return {{Effect::Kind::kill}};
     default:
       return {};

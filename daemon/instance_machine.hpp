@@ -10,7 +10,10 @@
 // State table (event → effects, next state):
 //
 //   stopped   reconcile, wanted up, dependencies ready     → spawn                  starting
-//   starting  spawned (readiness "started")                 →                        running
+//   stopped   spawned (readiness "started")                 →                        running
+//   stopped   spawned (another readiness check)             → arm start timer, probe starting
+//   starting  became ready                                  → cancel timer           running
+//   starting  start timer fired (not ready in startTimeout) → SIGKILL; the exit is a failure
 //   starting  (a oneshot) exited with a success code          →                        done
 //   starting  spawn failed (exec stage + errno)             →                        failed
 //   starting/ exited, wanted up, policy restarts:
@@ -63,6 +66,7 @@ struct Effect {
     arm_timer,     // (re)arm this instance's timer to fire after `delay`
     cancel_timer,  // cancel this instance's timer
     release,       // it finished on its own (a clean exit that is not restarted): stop wanting it up
+    start_probe,   // begin checking readiness; answer with became_ready()
   };
   Kind kind;
   std::chrono::nanoseconds delay{0};
@@ -83,7 +87,9 @@ class InstanceMachine {
   // An explicit start request: clears `failed`/`done` and the failure count.
   void start_requested();
 
-  void spawned(pid_t pid, TimePoint now);
+  Effects spawned(pid_t pid, TimePoint now);
+  // The readiness check passed.
+  Effects became_ready(TimePoint now);
   void spawn_failed(const std::string& reason, TimePoint now);
   Effects exited(int wait_status, bool wanted_up, TimePoint now);
   Effects timer_fired(TimePoint now);
@@ -103,6 +109,7 @@ class InstanceMachine {
   void enter(InstanceState state, TimePoint now);
   Effects after_unexpected_exit(bool success, TimePoint now);
   bool is_success(int wait_status) const;
+  bool start_timed_out_ = false;
 
   config::SupervisionPolicy policy_;
   InstanceState state_ = InstanceState::stopped;

@@ -64,18 +64,25 @@ std::optional<SpawnRequest::Identity> resolve_user(const std::string& name, std:
 
 }  // namespace
 
-Supervisor::Supervisor(Spawner& spawner, Scheduler& scheduler, OutputRouter& output, RuntimeDirectories directories,
-                       std::vector<std::string> base_environment)
+Supervisor::Supervisor(Spawner& spawner, Scheduler& scheduler, OutputRouter& output, ReadinessProber& prober,
+                       RuntimeDirectories directories, std::vector<std::string> base_environment)
     : spawner_(spawner),
       scheduler_(scheduler),
       output_(output),
+      prober_(prober),
       directories_(std::move(directories)),
       base_environment_(std::move(base_environment)),
       graph_(config::Definitions{}) {
   scheduler_.set_callback([this](std::size_t slot) { timer_fired(slot); });
+  prober_.set_callback([this](std::size_t slot) { probe_passed(slot); });
 }
 
 Supervisor::Instance Supervisor::make_instance(config::InstanceSpec spec) {
+  if (!prober_.supports(spec.supervision.readiness.kind)) {
+    spdlog::warn("{}: this readiness check is not supported yet; the instance counts as ready once started",
+                 spec.name);
+    spec.supervision.readiness.kind = config::ReadinessKind::started;
+  }
   auto policy = spec.supervision;
   return Instance{std::move(spec), InstanceMachine(policy), next_slot_++};
 }
@@ -213,6 +220,16 @@ void Supervisor::timer_fired(std::size_t slot) {
   drain();
 }
 
+void Supervisor::probe_passed(std::size_t slot) {
+  const auto found = by_slot_.find(slot);
+  if (found == by_slot_.end()) return;
+  const auto index = found->second;
+  carry_out(index, instances_[index].machine.became_ready(scheduler_.now()));
+  spdlog::info("{}: ready", instances_[index].spec.name);
+  enqueue_with_neighbours(index);
+  drain();
+}
+
 void Supervisor::enqueue(std::size_t index) {
   if (instances_[index].queued) return;
   instances_[index].queued = true;
@@ -247,7 +264,9 @@ void Supervisor::drain() {
       instances_[index].queued = false;
       const auto before = instances_[index].machine.state();
       carry_out(index, instances_[index].machine.reconcile(context_of(index)));
-      if (instances_[index].machine.state() != before) enqueue_with_neighbours(index);
+      const auto after = instances_[index].machine.state();
+      if (after != InstanceState::starting) prober_.cancel(instances_[index].slot);
+      if (after != before) enqueue_with_neighbours(index);
     }
     release_restart_groups();
     apply_pending_switch();
@@ -295,6 +314,9 @@ void Supervisor::carry_out(std::size_t index, const Effects& effects) {
       case Effect::Kind::release:
         instance.wanted_up = false;
         break;
+      case Effect::Kind::start_probe:
+        prober_.start(instance.slot, instance.spec.supervision.readiness, instance.spec.pid_file);
+        break;
     }
   }
 }
@@ -334,8 +356,8 @@ void Supervisor::spawn(std::size_t index) {
     return;
   }
   by_pid_[result.pid] = index;
-  instance.machine.spawned(result.pid, now);
   spdlog::info("{}: started, pid {}", spec.name, result.pid);
+  carry_out(index, instance.machine.spawned(result.pid, now));
 }
 
 }  // namespace nixpm::daemon

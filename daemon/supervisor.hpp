@@ -21,6 +21,7 @@
 #include "config/model.hpp"
 #include "daemon/instance_machine.hpp"
 #include "daemon/output_router.hpp"
+#include "daemon/readiness_prober.hpp"
 #include "daemon/scheduler.hpp"
 #include "daemon/spawner.hpp"
 #include "daemon/switch_plan.hpp"
@@ -53,8 +54,8 @@ struct RuntimeDirectories {
 
 class Supervisor {
  public:
-  Supervisor(Spawner& spawner, Scheduler& scheduler, OutputRouter& output, RuntimeDirectories directories,
-             std::vector<std::string> base_environment);
+  Supervisor(Spawner& spawner, Scheduler& scheduler, OutputRouter& output, ReadinessProber& prober,
+             RuntimeDirectories directories, std::vector<std::string> base_environment);
 
   // Installs the definitions to supervise. Only valid while nothing runs (at start-up).
   void set_definitions(config::Definitions definitions);
@@ -91,6 +92,8 @@ class Supervisor {
   void child_exited(pid_t pid, int wait_status);
   // Feeds the scheduler's callback.
   void timer_fired(std::size_t slot);
+  // Feeds the prober's callback.
+  void probe_passed(std::size_t slot);
 
   // Called once after each batch of changes has settled.
   void set_change_listener(std::function<void()> listener) { on_change_ = std::move(listener); }
@@ -124,6 +127,7 @@ class Supervisor {
   Spawner& spawner_;
   Scheduler& scheduler_;
   OutputRouter& output_;
+  ReadinessProber& prober_;
   RuntimeDirectories directories_;
   std::vector<std::string> base_environment_;
   std::vector<Instance> instances_;

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <map>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -12,6 +13,7 @@
 #include <unistd.h>
 
 #include "daemon/output_router.hpp"
+#include "daemon/readiness_prober.hpp"
 #include "daemon/scheduler.hpp"
 #include "daemon/spawner.hpp"
 
@@ -41,6 +43,19 @@ class FakeOutput final : public daemon::OutputRouter {
     return open("/dev/null", O_WRONLY | O_CLOEXEC);
   }
   std::vector<std::string> instances;
+};
+
+// Records which instances are being probed; the test decides when a probe passes.
+class FakeProber final : public daemon::ReadinessProber {
+ public:
+  void start(std::size_t slot, const config::ReadinessCheck&, const std::string&) override { probing.insert(slot); }
+  void cancel(std::size_t slot) override { probing.erase(slot); }
+  bool supports(config::ReadinessKind kind) const override { return kind != config::ReadinessKind::notify; }
+  void pass(std::size_t slot) {
+    probing.erase(slot);
+    ready(slot);
+  }
+  std::set<std::size_t> probing;
 };
 
 class FakeScheduler final : public daemon::Scheduler {

@@ -238,3 +238,31 @@ TEST_CASE("a failing oneshot follows the restart policy", "[machine]") {
   CHECK(machine.state() == InstanceState::failed);
   CHECK(machine.error() == "exited 4");
 }
+
+TEST_CASE("with a readiness check, an instance is starting until the check passes", "[machine]") {
+  nixpm::config::SupervisionPolicy policy;
+  policy.readiness.kind = nixpm::config::ReadinessKind::tcp;
+  policy.start_timeout_seconds = 30;
+  InstanceMachine machine(policy);
+  machine.reconcile(wanting_up(t0));
+  CHECK(machine.spawned(5, t0) == Effects{{Effect::Kind::arm_timer, 30s}, {Effect::Kind::start_probe}});
+  CHECK(machine.state() == InstanceState::starting);
+  CHECK(machine.became_ready(t0 + 1s) == Effects{{Effect::Kind::cancel_timer}});
+  CHECK(machine.state() == InstanceState::running);
+  CHECK(machine.became_ready(t0 + 2s).empty());  // only once
+}
+
+TEST_CASE("not ready within startTimeout: killed, and the exit counts as a failure", "[machine]") {
+  nixpm::config::SupervisionPolicy policy;
+  policy.readiness.kind = nixpm::config::ReadinessKind::tcp;
+  policy.start_timeout_seconds = 0.5;
+  policy.restart = nixpm::config::RestartPolicy::never;
+  InstanceMachine machine(policy);
+  machine.reconcile(wanting_up(t0));
+  machine.spawned(5, t0);
+  CHECK(machine.timer_fired(t0 + 500ms) == Effects{{Effect::Kind::kill}});
+  CHECK(machine.became_ready(t0 + 600ms).empty());  // too late
+  machine.exited(exit_status(0), true, t0 + 600ms);
+  CHECK(machine.state() == InstanceState::failed);
+  CHECK(machine.error() == "not ready within 0.5s (exited 0)");
+}

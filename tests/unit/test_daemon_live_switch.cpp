@@ -84,7 +84,8 @@ struct Fixture {
   FakeSpawner spawner;
   FakeScheduler scheduler;
   nixpm::testing::FakeOutput output;
-  Supervisor supervisor{spawner, scheduler, output, {"/state"}, {}};
+  nixpm::testing::FakeProber prober;
+  Supervisor supervisor{spawner, scheduler, output, prober, {"/state"}, {}};
   std::optional<SwitchPlan> done;
 
   explicit Fixture(Definitions initial) {

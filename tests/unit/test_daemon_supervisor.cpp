@@ -31,7 +31,8 @@ struct Fixture {
   FakeSpawner spawner;
   FakeScheduler scheduler;
   nixpm::testing::FakeOutput output;
-  Supervisor supervisor{spawner, scheduler, output, {"/state"}, {"PATH=/usr/bin", "HOME=/home/u"}};
+  nixpm::testing::FakeProber prober;
+  Supervisor supervisor{spawner, scheduler, output, prober, {"/state"}, {"PATH=/usr/bin", "HOME=/home/u"}};
   int changes = 0;
 
   explicit Fixture(std::vector<InstanceSpec> specs) {
@@ -261,4 +262,33 @@ TEST_CASE("a clean exit under on-failure is final: no respawn", "[supervisor]") 
   CHECK(f.state("job") == InstanceState::stopped);
   CHECK_FALSE(f.supervisor.wanted_up(f.index("job")));
   CHECK(f.spawner.requests.size() == 1);
+}
+
+TEST_CASE("dependents wait for a readiness check; the probe stops when the instance does", "[supervisor]") {
+  auto db = spec("db");
+  db.supervision.readiness.kind = nixpm::config::ReadinessKind::tcp;
+  Fixture f({db, spec("app", {"db"})});
+  f.supervisor.start_autostart();
+  CHECK(f.state("db") == InstanceState::starting);
+  CHECK(f.state("app") == InstanceState::stopped);
+  REQUIRE(f.prober.probing.size() == 1);
+  f.prober.pass(*f.prober.probing.begin());
+  CHECK(f.state("db") == InstanceState::running);
+  CHECK(f.state("app") == InstanceState::running);
+
+  f.supervisor.restart({f.index("db")});
+  f.exit_signalled();  // app
+  f.exit_signalled();  // db; it starts again and is probed again
+  CHECK(f.state("db") == InstanceState::starting);
+  REQUIRE(f.prober.probing.size() == 1);
+  f.supervisor.stop({f.index("db")});
+  CHECK(f.prober.probing.empty());
+}
+
+TEST_CASE("an unsupported readiness kind falls back to started", "[supervisor]") {
+  auto notify = spec("notify");
+  notify.supervision.readiness.kind = nixpm::config::ReadinessKind::notify;
+  Fixture f({notify});
+  f.supervisor.start_autostart();
+  CHECK(f.state("notify") == InstanceState::running);
 }
