@@ -324,7 +324,11 @@ void Supervisor::carry_out(std::size_t index, const Effects& effects) {
 void Supervisor::spawn(std::size_t index) {
   auto& instance = instances_[index];
   const auto& spec = instance.spec;
-  std::string error = write_generated_files(spec.files);
+  // Until pid-file tracking lands, a forking daemon would escape supervision: refuse it visibly.
+  std::string error = spec.kind == config::ProcessKind::daemon
+                          ? "forking daemons (only 'daemon' given) are not supported by nixpmd yet; give "
+                            "'process' or 'foregroundProcess'"
+                          : write_generated_files(spec.files);
   SpawnResult result;
   if (error.empty()) {
     SpawnRequest request;

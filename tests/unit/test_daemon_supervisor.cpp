@@ -292,3 +292,13 @@ TEST_CASE("an unsupported readiness kind falls back to started", "[supervisor]")
   f.supervisor.start_autostart();
   CHECK(f.state("notify") == InstanceState::running);
 }
+
+TEST_CASE("a forking daemon is refused visibly rather than left unsupervised", "[supervisor]") {
+  auto forking = spec("forking");
+  forking.kind = nixpm::config::ProcessKind::daemon;
+  Fixture f({forking});
+  f.supervisor.start_autostart();
+  CHECK(f.state("forking") == InstanceState::failed);
+  CHECK(f.supervisor.snapshot(f.index("forking")).error.find("not supported by nixpmd yet") != std::string::npos);
+  CHECK(f.spawner.requests.empty());
+}
