@@ -16,6 +16,18 @@ constexpr double kDefaultWaitSeconds = 60;
 constexpr double kMaxWaitSeconds = 24 * 3600;
 
 Json optional_string(const std::string& text) { return text.empty() ? Json(nullptr) : Json(text); }
+
+// The names the definitions use for readiness kinds.
+std::string readiness_name(config::ReadinessKind kind) {
+  switch (kind) {
+    case config::ReadinessKind::started: return "started";
+    case config::ReadinessKind::pid_file: return "pidFile";
+    case config::ReadinessKind::tcp: return "tcp";
+    case config::ReadinessKind::command: return "command";
+    case config::ReadinessKind::notify: return "notify";
+  }
+  return "started";
+}
 }  // namespace
 
 Json snapshot_to_json(const InstanceSnapshot& s) {
@@ -29,7 +41,9 @@ Json snapshot_to_json(const InstanceSnapshot& s) {
               {"lastExit", optional_string(s.last_exit)},
               {"error", optional_string(s.error)},
               {"description", s.description},
-              {"dependencies", s.dependencies}};
+              {"dependencies", s.dependencies},
+              {"readiness", readiness_name(s.readiness)},
+              {"ready", is_ready(s.state)}};
 }
 
 CommandHandler::CommandHandler(boost::asio::io_context& io, Supervisor& supervisor, Environment environment)

@@ -115,6 +115,7 @@ InstanceSnapshot Supervisor::snapshot(std::size_t index) const {
   snap.last_exit = machine.last_exit();
   snap.error = machine.error();
   for (const auto& dependency : instance.spec.dependencies) snap.dependencies.push_back(dependency.name);
+  snap.readiness = instance.spec.supervision.readiness.kind;
   return snap;
 }
 

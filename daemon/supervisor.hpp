@@ -42,6 +42,7 @@ struct InstanceSnapshot {
   std::string last_exit;
   std::string error;
   std::vector<std::string> dependencies;
+  config::ReadinessKind readiness = config::ReadinessKind::started;  // the check in effect
 };
 
 // The directories instances run with.

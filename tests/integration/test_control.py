@@ -45,7 +45,7 @@ class Control(DaemonTestCase):
         states = self.wait_for_states({"db": "running", "app": "running", "manual": "stopped"})
         db = states["db"]
         for key in ("name", "state", "pid", "wanted", "since", "uptime", "restarts", "lastExit", "error",
-                    "description", "dependencies"):
+                    "description", "dependencies", "readiness", "ready"):
             self.assertIn(key, db)
         self.assertEqual(db["description"], "A stand-in database")
         self.assertEqual(db["wanted"], "up")

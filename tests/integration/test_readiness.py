@@ -40,6 +40,9 @@ instances:
     def test_dependents_start_only_once_the_port_accepts(self):
         self.start_daemon()
         self.wait_for_states({"slowServer": "running", "client": "running", "writesPidFile": "running"})
+        status = self.status()
+        self.assertEqual((status["slowServer"]["readiness"], status["slowServer"]["ready"]), ("tcp", True))
+        self.assertEqual(status["writesPidFile"]["readiness"], "pidFile")
         ready, started = self.daemon_log_order("slowServer: ready", "client: started")
         self.assertTrue(0 <= ready < started, self.read_daemon_log())
         self.assertIn("writesPidFile: ready", self.read_daemon_log())
