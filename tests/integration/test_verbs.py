@@ -104,6 +104,17 @@ class Verbs(DaemonTestCase):
             watcher.send_signal(signal.SIGINT)
             watcher.communicate(timeout=10)
 
+    def test_bash_completion_offers_the_running_instances(self):
+        script = os.path.join(os.environ.get("NIXPM_SOURCE_DIR", "../.."), "packaging", "completions", "nixpmctl.bash")
+        env = dict(self.env, PATH=os.path.dirname(NIXPMCTL) + os.pathsep + self.env.get("PATH", ""))
+        program = f"""
+source {script}
+COMP_WORDS=(nixpmctl --user stop ""); COMP_CWORD=3; _nixpmctl; echo "${{COMPREPLY[*]}}"
+"""
+        result = subprocess.run(["bash", "-c", program], env=env, capture_output=True, text=True)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertEqual(sorted(result.stdout.split()), ["--no-wait", "app", "db", "web"])
+
     def test_watch_ends_when_the_daemon_shuts_down(self):
         watcher = subprocess.Popen([NIXPMCTL, "--user", "watch"], env=self.env, stdout=subprocess.PIPE,
                                    stderr=subprocess.PIPE, text=True)
