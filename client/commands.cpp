@@ -196,11 +196,6 @@ int present_logs(const Invocation& inv, const Reply& reply, Terminal& term) {
   return exit_code::ok;
 }
 
-int present_signal(const Invocation& inv, const Reply& reply, Terminal& term) {
-  if (inv.globals.json) term.out << render_json_result(reply.payload);
-  return exit_code::ok;
-}
-
 int present_graph(const Invocation& inv, const Reply& reply, Terminal& term) {
   if (inv.globals.json) {
     Json graph = Json::array();
@@ -270,7 +265,7 @@ const std::vector<Verb>& verbs() {
       {"signal", protocol::op::signal, "Send a signal to instances' process groups",
        "nixpmctl signal NAME... SIGNAL, where SIGNAL is a name (HUP, SIGUSR1) or a number. Fails when an "
        "instance has no process.",
-       configure_signal, signal_request, present_signal},
+       configure_signal, signal_request, present_quietly},
       {"graph", protocol::op::status, "Show the dependency graph (--dot for Graphviz)",
        "Prints each instance that nothing depends on with its dependencies below it; --dot prints the "
        "same graph in Graphviz DOT, --json as {\"instances\": [{\"name\", \"dependencies\"}]}.",
