@@ -95,8 +95,8 @@ void CommandHandler::handle(ConnectionState& connection, const Json& request, Re
   } else if (name == op::status) {
     std::vector<std::size_t> indices;
     std::string error;
-    if (!resolve_names(request, indices, error)) {
-      respond(protocol::make_error(id, indices.empty() ? err::bad_request : err::unknown_instance, error), false);
+    if (const auto code = resolve_names(request, indices, error); !code.empty()) {
+      respond(protocol::make_error(id, code, error), false);
       return;
     }
     respond(protocol::make_ok(id, status_result(indices)), false);
@@ -129,26 +129,24 @@ void CommandHandler::handle(ConnectionState& connection, const Json& request, Re
   }
 }
 
-// Names from request["names"]; absent or empty means every instance. On failure, `indices` is left
-// non-empty only when the problem is an unknown instance (so the caller can pick the error code).
-bool CommandHandler::resolve_names(const Json& request, std::vector<std::size_t>& indices,
-                                   std::string& error) const {
+// Names from request["names"]; absent or empty means every instance.
+std::string_view CommandHandler::resolve_names(const Json& request, std::vector<std::size_t>& indices,
+                                               std::string& error) const {
   indices.clear();
   const auto names = request.find("names");
   if (names == request.end() || names->is_null() || (names->is_array() && names->empty())) {
     for (std::size_t i = 0; i < supervisor_.size(); ++i) indices.push_back(i);
-    return true;
+    return {};
   }
   if (!names->is_array()) {
     error = "'names' must be an array of instance names";
-    return false;
+    return err::bad_request;
   }
   std::vector<std::string> unknown;
   for (const auto& entry : *names) {
     if (!entry.is_string()) {
-      indices.clear();
       error = "'names' must be an array of instance names";
-      return false;
+      return err::bad_request;
     }
     if (auto index = supervisor_.index_of(entry.get<std::string>())) {
       indices.push_back(*index);
@@ -156,11 +154,10 @@ bool CommandHandler::resolve_names(const Json& request, std::vector<std::size_t>
       unknown.push_back(entry.get<std::string>());
     }
   }
-  if (unknown.empty()) return true;
+  if (unknown.empty()) return {};
   error = "unknown instance";
   for (std::size_t i = 0; i < unknown.size(); ++i) error += (i ? ", '" : " '") + unknown[i] + "'";
-  if (indices.empty()) indices.push_back(0);  // marks "unknown instance" rather than "bad request"
-  return false;
+  return err::unknown_instance;
 }
 
 bool CommandHandler::named_targets(const Json& id, const Json& request, const Respond& respond,
@@ -171,8 +168,9 @@ bool CommandHandler::named_targets(const Json& id, const Json& request, const Re
     return false;
   }
   std::string error;
-  if (resolve_names(request, targets, error)) return true;
-  respond(protocol::make_error(id, targets.empty() ? err::bad_request : err::unknown_instance, error), false);
+  const auto code = resolve_names(request, targets, error);
+  if (code.empty()) return true;
+  respond(protocol::make_error(id, code, error), false);
   return false;
 }
 

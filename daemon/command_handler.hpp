@@ -71,7 +71,9 @@ class CommandHandler {
   protocol::Json list_result() const;
   void change_state(const protocol::Json& id, const protocol::Json& request, std::string_view op, Respond respond);
   Outcome outcome_of(const Waiter& waiter, std::string& reason) const;
-  bool resolve_names(const protocol::Json& request, std::vector<std::size_t>& indices, std::string& error) const;
+  // The error code (empty on success) and, in `error`, the message.
+  std::string_view resolve_names(const protocol::Json& request, std::vector<std::size_t>& indices,
+                                 std::string& error) const;
   // The instances a state-changing request names (at least one, all known); replies with the error
   // and returns false otherwise.
   bool named_targets(const protocol::Json& id, const protocol::Json& request, const Respond& respond,

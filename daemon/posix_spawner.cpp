@@ -46,7 +46,6 @@ bool is_executable_file(const std::string& path) {
 // Runs in the child between fork and exec: only async-signal-safe calls.
 [[noreturn]] void run_child(const char* executable, char* const* argv, char* const* envp, const char* directory,
                             int stdin_fd, int log_fd, int status_fd, const SpawnRequest& request) {
-  auto fail = [status_fd](Stage stage) { child_failed(status_fd, stage); };
   setpgid(0, 0);
   struct sigaction default_action {};
   default_action.sa_handler = SIG_DFL;
@@ -58,18 +57,18 @@ bool is_executable_file(const std::string& path) {
   sigemptyset(&none);
   sigprocmask(SIG_SETMASK, &none, nullptr);
   if (dup2(stdin_fd, STDIN_FILENO) < 0 || dup2(log_fd, STDOUT_FILENO) < 0 || dup2(log_fd, STDERR_FILENO) < 0)
-    fail(Stage::setup);
-  if (status_fd <= STDERR_FILENO) fail(Stage::setup);
+    child_failed(status_fd, Stage::setup);
+  if (status_fd <= STDERR_FILENO) child_failed(status_fd, Stage::setup);
   platform::close_descriptors_except(status_fd);
-  if (request.nice && setpriority(PRIO_PROCESS, 0, *request.nice) != 0) fail(Stage::nice);
+  if (request.nice && setpriority(PRIO_PROCESS, 0, *request.nice) != 0) child_failed(status_fd, Stage::nice);
   if (request.umask) umask(*request.umask);
   if (const auto& identity = request.identity) {
     // Groups first, while still allowed to change them; the uid last.
     if (setgroups(identity->groups.size(), identity->groups.data()) != 0 || setgid(identity->gid) != 0 ||
         setuid(identity->uid) != 0)
-      fail(Stage::user);
+      child_failed(status_fd, Stage::user);
   }
-  if (directory[0] != '\0' && chdir(directory) != 0) fail(Stage::chdir);
+  if (directory[0] != '\0' && chdir(directory) != 0) child_failed(status_fd, Stage::chdir);
   execve(executable, argv, envp);
   child_failed(status_fd, Stage::exec);
 }

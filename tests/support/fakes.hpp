@@ -12,12 +12,24 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include "config/model.hpp"
 #include "daemon/output_router.hpp"
 #include "daemon/readiness_prober.hpp"
 #include "daemon/scheduler.hpp"
 #include "daemon/spawner.hpp"
 
 namespace nixpm::testing {
+
+// An instance running /bin/<name>, with optional dependencies and one optional argument.
+inline config::InstanceSpec make_spec(const std::string& name, const std::vector<std::string>& dependencies = {},
+                                      const std::string& argument = "") {
+  config::InstanceSpec result;
+  result.name = name;
+  result.executable = "/bin/" + name;
+  if (!argument.empty()) result.arguments.push_back(argument);
+  for (const auto& d : dependencies) result.dependencies.push_back({d, {}});
+  return result;
+}
 
 class FakeSpawner final : public daemon::Spawner {
  public:

@@ -21,13 +21,9 @@ using Names = std::vector<std::string>;
 
 namespace {
 
-InstanceSpec spec(std::string name, std::vector<std::string> dependencies = {}, std::string argument = "") {
-  InstanceSpec result;
-  result.name = name;
-  result.executable = "/bin/" + name;
-  if (!argument.empty()) result.arguments.push_back(argument);
-  for (auto& d : dependencies) result.dependencies.push_back({d, {}});
-  return result;
+InstanceSpec spec(const std::string& name, const std::vector<std::string>& dependencies = {},
+                  const std::string& argument = "") {
+  return nixpm::testing::make_spec(name, dependencies, argument);
 }
 
 Definitions definitions(std::vector<InstanceSpec> specs) {

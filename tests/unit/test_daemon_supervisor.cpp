@@ -19,12 +19,8 @@ using namespace std::chrono_literals;
 
 namespace {
 
-InstanceSpec spec(std::string name, std::vector<std::string> dependencies = {}) {
-  InstanceSpec result;
-  result.name = name;
-  result.executable = "/bin/" + name;
-  for (auto& d : dependencies) result.dependencies.push_back({d, {}});
-  return result;
+InstanceSpec spec(const std::string& name, const std::vector<std::string>& dependencies = {}) {
+  return nixpm::testing::make_spec(name, dependencies);
 }
 
 struct Fixture {
