@@ -130,6 +130,12 @@ std::string render_status_table(const Json& instances, bool colour) {
     const Json& error = member(entry, "error");
     if (member(entry, "state") == "failed" && error.is_string() && !error.get_ref<const std::string&>().empty())
       notes += cell_text(member(entry, "name")) + " failed: " + error.get<std::string>() + '\n';
+    const Json& waiting = member(entry, "waitingFor");
+    if (waiting.is_array() && !waiting.empty()) {
+      std::string names;
+      for (const auto& name : waiting) names += (names.empty() ? "" : ", ") + cell_text(name);
+      notes += cell_text(member(entry, "name")) + " is waiting for " + names + '\n';
+    }
   }
   return render_table({"NAME", "STATE", "PID", "UPTIME", "RESTARTS", "LAST-EXIT"}, rows, colour) + notes;
 }

@@ -113,6 +113,7 @@ void SpecBuilder::fill_process_settings() {
     else if (text)
       scope_.error(properties_.nice->position, "'nice' must be a whole number from -20 to 19, not '" + *text + "'");
   }
+  if (properties_.rlimits) spec_.rlimits = properties_.rlimits->value;
   if (properties_.user)
     if (auto user = scope_.expand(*properties_.user)) spec_.user = std::move(*user);
   if (properties_.overrides) spec_.overrides = properties_.overrides->value;

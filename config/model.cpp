@@ -23,7 +23,7 @@ bool InstanceSpec::same_behaviour(const InstanceSpec& other) const {
   return name == other.name && kind == other.kind && executable == other.executable &&
          arguments == other.arguments && pid_file == other.pid_file && initialize == other.initialize &&
          path == other.path && environment == other.environment && directory == other.directory &&
-         umask == other.umask && nice == other.nice && user == other.user &&
+         umask == other.umask && nice == other.nice && rlimits == other.rlimits && user == other.user &&
          credentials == other.credentials && files == other.files && supervision == other.supervision &&
          dependency_names(*this) == dependency_names(other);
 }

@@ -12,6 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "config/resource_limit.hpp"
 #include "config/source_position.hpp"
 
 namespace nixpm::config {
@@ -131,6 +132,7 @@ struct InstanceSpec {
   std::string directory;       // working directory; empty = the daemon's state dir
   std::optional<int> umask;    // e.g. 027 (octal); none = inherited
   std::optional<int> nice;     // -20..19; none = inherited
+  std::vector<ResourceLimit> rlimits;  // `rlimits`, sorted by name; empty = inherited
   std::string user;            // run as this user (root daemon only); empty = the daemon's user
   Credentials credentials;
   std::vector<Dependency> dependencies;

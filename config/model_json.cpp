@@ -50,6 +50,22 @@ std::string umask_text(int umask) {
   return text;
 }
 
+namespace {
+
+// `rlimits` as written: name -> {soft, hard}, each a number, "infinity" or null (inherited).
+Json rlimits_json(const std::vector<ResourceLimit>& limits) {
+  auto value = [](const std::optional<std::uint64_t>& v) {
+    if (!v) return Json(nullptr);
+    return *v == kUnlimited ? Json("infinity") : Json(*v);
+  };
+  Json object = Json::object();
+  for (const auto& limit : limits)
+    object[limit.name] = {{"soft", value(limit.soft)}, {"hard", value(limit.hard)}};
+  return object;
+}
+
+}  // namespace
+
 Json credentials_json(const Credentials& credentials) {
   Json groups = Json::array();
   for (const auto& group : credentials.groups) groups.push_back({{"name", group.name}, {"gid", optional_json(group.gid)}});
@@ -121,6 +137,7 @@ Json instance_json(const InstanceSpec& instance) {
       {"directory", instance.directory},
       {"umask", instance.umask ? Json(umask_text(*instance.umask)) : Json(nullptr)},
       {"nice", optional_json(instance.nice)},
+      {"rlimits", rlimits_json(instance.rlimits)},
       {"user", instance.user},
       {"credentials", credentials_json(instance.credentials)},
       {"dependencies", std::move(dependencies)},

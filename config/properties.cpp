@@ -19,7 +19,7 @@ using Reader = void (*)(YamlReader&, const MapEntry&, RawProperties&);
   }
 
 // The property keys in the order the documentation lists them; suggestions prefer earlier ones.
-const std::array<std::pair<std::string_view, Reader>, 37> kProperties{{
+const std::array<std::pair<std::string_view, Reader>, 38> kProperties{{
     NIXPM_PROPERTY("name", name, r.string(e)),
     NIXPM_PROPERTY("instanceName", instance_name, r.string(e)),
     NIXPM_PROPERTY("description", description, r.string(e)),
@@ -38,6 +38,7 @@ const std::array<std::pair<std::string_view, Reader>, 37> kProperties{{
     NIXPM_PROPERTY("directory", directory, r.string(e)),
     NIXPM_PROPERTY("umask", umask, r.string(e)),
     NIXPM_PROPERTY("nice", nice, r.string(e)),
+    NIXPM_PROPERTY("rlimits", rlimits, read_rlimits(r, e)),
     NIXPM_PROPERTY("user", user, r.string(e)),
     NIXPM_PROPERTY("credentials", credentials, read_credentials(r, e)),
     NIXPM_PROPERTY("dependencies", dependencies, r.string_list(e)),
@@ -107,6 +108,7 @@ RawProperties merge(const RawProperties& base, const RawProperties& overrides) {
   m.directory = pick(b.directory, o.directory);
   m.umask = pick(b.umask, o.umask);
   m.nice = pick(b.nice, o.nice);
+  m.rlimits = pick(b.rlimits, o.rlimits);
   m.user = pick(b.user, o.user);
   m.credentials = pick(b.credentials, o.credentials);
   m.dependencies = pick(b.dependencies, o.dependencies);

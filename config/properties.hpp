@@ -59,6 +59,7 @@ struct RawProperties {
   std::optional<Text> directory;
   std::optional<Text> umask;
   std::optional<Text> nice;
+  std::optional<At<std::vector<ResourceLimit>>> rlimits;  // checked when read, not interpolated
   std::optional<Text> user;
   std::optional<RawCredentials> credentials;
   std::optional<std::vector<Text>> dependencies;
@@ -108,8 +109,12 @@ std::optional<RawReadiness> read_readiness(YamlReader& reader, const MapEntry& e
 std::optional<RawLiveness> read_liveness(YamlReader& reader, const MapEntry& entry);
 std::optional<std::vector<At<int>>> read_exit_codes(YamlReader& reader, const MapEntry& entry);
 std::optional<RawCredentials> read_credentials(YamlReader& reader, const MapEntry& entry);
+std::optional<At<std::vector<ResourceLimit>>> read_rlimits(YamlReader& reader, const MapEntry& entry);
 std::optional<At<std::map<std::string, nlohmann::json>>> read_overrides(YamlReader& reader,
                                                                         const MapEntry& entry);
+
+// The limit names `rlimits` accepts, in the order the documentation lists them.
+const std::vector<std::string>& resource_limit_names();
 
 // The manager names `overrides` accepts.
 const std::vector<std::string>& manager_names();

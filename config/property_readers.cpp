@@ -1,7 +1,9 @@
 // Readers for the properties whose values are more than a string or a list of strings.
 #include <algorithm>
 #include <charconv>
+#include <cctype>
 #include <climits>
+#include <cstdint>
 #include <string_view>
 
 #include "common/signal_names.hpp"
@@ -233,6 +235,118 @@ std::optional<RawCredentials> read_credentials(YamlReader& reader, const MapEntr
   }
   if (!ok) return std::nullopt;
   return credentials;
+}
+
+namespace {
+
+// Limits counted in bytes, which also take a binary suffix (K, M, G, T) as systemd's LimitAS= does.
+bool counts_bytes(std::string_view name) {
+  for (std::string_view bytes : {"fsize", "data", "stack", "core", "rss", "as", "memlock", "msgqueue"})
+    if (name == bytes) return true;
+  return false;
+}
+
+// One limit value: a whole number ≥ 0 (with a suffix for byte limits), or infinity/unlimited.
+std::optional<std::uint64_t> limit_value(YamlReader& reader, const YAML::Node& node, const std::string& limit,
+                                         const std::string& what) {
+  const std::string text = node.IsScalar() ? node.Scalar() : "";
+  if (text == "infinity" || text == "unlimited") return kUnlimited;
+  std::string_view digits(text);
+  std::uint64_t scale = 1;
+  if (counts_bytes(limit) && !digits.empty()) {
+    const char suffix = digits.back();
+    const std::string_view suffixes = "KMGT";
+    if (auto at = suffixes.find(static_cast<char>(std::toupper(static_cast<unsigned char>(suffix))));
+        at != std::string_view::npos) {
+      scale = std::uint64_t{1} << (10 * (at + 1));
+      digits.remove_suffix(1);
+    }
+  }
+  std::uint64_t value = 0;
+  auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
+  const bool whole =
+      node.IsScalar() && !digits.empty() && ec == std::errc() && end == digits.data() + digits.size();
+  if (whole && value <= (kUnlimited - 1) / scale) return value * scale;
+  reader.error(node, "the " + what + "'" + limit + "' limit must be a whole number" +
+                         (counts_bytes(limit) ? " of bytes (K, M, G or T may follow)" : "") +
+                         " or infinity, not " + quoted_or_kind(node));
+  return std::nullopt;
+}
+
+// "did you mean" for a limit name, also recognising systemd's LimitNOFILE and C's RLIMIT_NOFILE.
+std::string limit_suggestion(const std::string& name) {
+  std::string bare = name;
+  for (std::string_view prefix : {"Limit", "RLIMIT_"})
+    if (bare.size() > prefix.size() && bare.starts_with(prefix)) bare.erase(0, prefix.size());
+  std::transform(bare.begin(), bare.end(), bare.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  const auto& names = resource_limit_names();
+  if (bare != name && std::find(names.begin(), names.end(), bare) != names.end())
+    return " (did you mean '" + bare + "'?)";
+  return did_you_mean(name, names);
+}
+
+}  // namespace
+
+const std::vector<std::string>& resource_limit_names() {
+  // setrlimit's resources as Linux has them (the Limit*= family of systemd.exec, in lower case).
+  static const std::vector<std::string> names{
+      "nofile", "nproc", "core",  "as",         "data",     "stack", "fsize",  "cpu",
+      "memlock", "rss",  "locks", "sigpending", "msgqueue", "nice",  "rtprio", "rttime"};
+  return names;
+}
+
+std::optional<At<std::vector<ResourceLimit>>> read_rlimits(YamlReader& reader, const MapEntry& entry) {
+  At<std::vector<ResourceLimit>> limits{{}, reader.position(entry.value)};
+  bool ok = reader.is_map(entry);
+  for (const auto& item : reader.entries(entry.value)) {
+    const auto& names = resource_limit_names();
+    if (std::find(names.begin(), names.end(), item.key) == names.end()) {
+      reader.error(item.key_node,
+                   "unknown limit '" + item.key + "' in 'rlimits'" + limit_suggestion(item.key));
+      ok = false;
+      continue;
+    }
+    ResourceLimit limit{item.key, {}, {}};
+    if (item.value.IsScalar()) {  // `nofile: 4096` sets both, as `ulimit -n 4096` and LimitNOFILE=4096 do
+      auto value = limit_value(reader, item.value, item.key, "");
+      if (!value) {
+        ok = false;
+        continue;
+      }
+      limit.soft = limit.hard = value;
+    } else if (item.value.IsMap()) {
+      bool fields_ok = true;
+      for (const auto& field : checked_entries(reader, item, {"soft", "hard"})) {
+        auto value = limit_value(reader, field.value, item.key, field.key + " ");
+        fields_ok = fields_ok && value.has_value();
+        (field.key == "soft" ? limit.soft : limit.hard) = value;
+      }
+      if (fields_ok && !limit.soft && !limit.hard) {
+        reader.error(item.value, "the '" + item.key + "' limit needs 'soft', 'hard' or both");
+        fields_ok = false;
+      }
+      if (fields_ok && limit.soft && limit.hard && *limit.soft > *limit.hard) {
+        reader.error(item.value, "the soft '" + item.key + "' limit is above its hard limit");
+        fields_ok = false;
+      }
+      if (!fields_ok) {
+        ok = false;
+        continue;
+      }
+    } else {
+      reader.error(item.value, "the '" + item.key +
+                                   "' limit must be a number, infinity or {soft, hard}, not " +
+                                   describe(item.value));
+      ok = false;
+      continue;
+    }
+    limits.value.push_back(std::move(limit));
+  }
+  if (!ok) return std::nullopt;
+  std::sort(limits.value.begin(), limits.value.end(),
+            [](const ResourceLimit& a, const ResourceLimit& b) { return a.name < b.name; });
+  return limits;
 }
 
 const std::vector<std::string>& manager_names() {

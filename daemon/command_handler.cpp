@@ -43,7 +43,8 @@ Json snapshot_to_json(const InstanceSnapshot& s) {
               {"description", s.description},
               {"dependencies", s.dependencies},
               {"readiness", readiness_name(s.readiness)},
-              {"ready", is_ready(s.state)}};
+              {"ready", is_ready(s.state)},
+              {"waitingFor", s.waiting_for}};
 }
 
 CommandHandler::CommandHandler(boost::asio::io_context& io, Supervisor& supervisor, Environment environment)

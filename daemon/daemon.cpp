@@ -1,5 +1,6 @@
 #include "daemon.hpp"
 
+#include <algorithm>
 #include <csignal>
 #include <stdexcept>
 #include <system_error>
@@ -8,6 +9,7 @@
 
 #include <unistd.h>
 
+#include "daemon/credentials_provisioner.hpp"
 #include "daemon/platform.hpp"
 
 extern char** environ;
@@ -30,15 +32,16 @@ std::vector<std::string> current_environment() {
 
 }  // namespace
 
-Daemon::Daemon(Paths paths, DefinitionsSource source, config::Definitions definitions, LogRotation log_rotation,
+Daemon::Daemon(Paths paths, DefinitionsSource source, config::Definitions definitions, LogOptions log_options,
                SocketAccess socket_access)
     : paths_(std::move(paths)),
       source_(std::move(source)),
       scheduler_(io_),
-      output_(io_, paths_.log_dir, log_rotation),
+      output_(io_, paths_.log_dir, log_options),
       prober_(io_),
-      supervisor_(spawner_, scheduler_, output_, prober_, RuntimeDirectories{paths_.state_dir, paths_.mode == Mode::system && getuid() == 0 &&
-                                                                                 !paths_.force_disable_user_change}, current_environment()),
+      process_watch_(io_),
+      supervisor_(spawner_, scheduler_, output_, prober_, RuntimeDirectories{paths_.state_dir, may_change_user(), paths_.runtime_dir, platform::self_executable()},
+                  current_environment()),
       reaper_(io_, [this](pid_t pid, int status) { supervisor_.child_exited(pid, status); }),
       handler_(io_, supervisor_,
                CommandHandler::Environment{
@@ -48,6 +51,8 @@ Daemon::Daemon(Paths paths, DefinitionsSource source, config::Definitions defini
                      auto loaded = source_.load();
                      for (const auto& diagnostic : loaded.diagnostics)
                        if (diagnostic.severity == config::Severity::warning) spdlog::warn("{}", diagnostic.to_string());
+                     // Before the switch starts anything: new instances find their users in place.
+                     if (loaded.ok()) provision_credentials(*loaded.definitions);
                      return loaded;
                    },
                    [this](const config::LoadResult& accepted) {
@@ -56,12 +61,38 @@ Daemon::Daemon(Paths paths, DefinitionsSource source, config::Definitions defini
                    }}),
       server_(io_, handler_),
       signals_(io_, SIGTERM, SIGINT, SIGHUP),
-      socket_access_(socket_access) {
-  supervisor_.set_definitions(std::move(definitions));
+      socket_access_(socket_access),
+      initial_definitions_(std::move(definitions)) {
   supervisor_.set_change_listener([this] {
     handler_.supervisor_changed();
     check_shutdown_complete();
   });
+}
+
+bool Daemon::may_change_user() const {
+  return paths_.mode == Mode::system && getuid() == 0 && !paths_.force_disable_user_change;
+}
+
+void Daemon::provision_credentials(const config::Definitions& definitions) {
+  const bool any = std::any_of(definitions.instances.begin(), definitions.instances.end(), [](const auto& spec) {
+    return !spec.credentials.groups.empty() || !spec.credentials.users.empty();
+  });
+  if (!any) return;
+  if (!may_change_user()) {
+    spdlog::info("credentials are not created: {}",
+                 paths_.mode == Mode::user ? "user mode"
+                 : getuid() != 0           ? "nixpmd does not run as root"
+                                           : "--force-disable-user-change");
+    return;
+  }
+  SystemAccountTools tools;
+  const auto report = daemon::provision_credentials(definitions.instances, tools);
+  for (const auto& account : report.created) spdlog::info("credentials: created {}", account);
+  for (const auto& failure : report.failures) {
+    std::string names;
+    for (const auto& name : failure.instances) names += (names.empty() ? "" : ", ") + name;
+    spdlog::error("credentials: cannot create {} (for {}): {}", failure.account, names, failure.message);
+  }
 }
 
 void Daemon::prepare_directories() {
@@ -78,7 +109,14 @@ int Daemon::run() {
   std::signal(SIGPIPE, SIG_IGN);
   prepare_directories();
   server_.listen(paths_.socket, paths_.mode == Mode::user, socket_access_);
+  // Accounts first: the first instances may run as users that only their credentials create.
+  provision_credentials(*initial_definitions_);
+  supervisor_.set_process_watch(&process_watch_);
+  supervisor_.set_containment(&containment_);
+  supervisor_.set_definitions(std::move(*initial_definitions_));
+  initial_definitions_.reset();
   if (platform::become_child_subreaper()) spdlog::debug("reaping orphaned descendants as a subreaper");
+  spdlog::debug("escaped processes are found through: {}", containment_.mechanism());
   wait_for_signals();
   spdlog::info("nixpmd listening on {}; state in {}", paths_.socket.string(), paths_.state_dir.string());
   supervisor_.start_autostart();

@@ -25,6 +25,7 @@ std::string seconds_text(double value) {
 }  // namespace
 
 std::string describe_wait_status(int wait_status) {
+  if (wait_status == kUnknownWaitStatus) return "gone (not our child: exit status unknown)";
   if (WIFEXITED(wait_status)) return "exited " + std::to_string(WEXITSTATUS(wait_status));
   if (WIFSIGNALED(wait_status)) {
     std::string text = "killed by " + signal_name(WTERMSIG(wait_status));
@@ -51,6 +52,8 @@ Effects InstanceMachine::reconcile(const Context& context) {
       return {};
     case InstanceState::starting:
     case InstanceState::running:
+      // Nothing to signal while a daemon's pid file is awaited; the start timer bounds that wait.
+      if (phase_ == Phase::awaiting_pid) return {};
       if (!context.wanted_up && context.dependents_down) {
         enter(InstanceState::stopping, context.now);
         return {{Effect::Kind::signal_stop}, {Effect::Kind::arm_timer, seconds(policy_.stop_timeout_seconds)}};
@@ -70,8 +73,8 @@ Effects InstanceMachine::reconcile(const Context& context) {
   return {};
 }
 
-void InstanceMachine::start_requested() {
-  if (state_ == InstanceState::failed || state_ == InstanceState::done) state_ = InstanceState::stopped;
+void InstanceMachine::start_requested(bool rerun) {
+  if (state_ == InstanceState::failed || (rerun && state_ == InstanceState::done)) state_ = InstanceState::stopped;
   quick_failures_ = 0;
   error_.clear();
 }
@@ -80,7 +83,14 @@ Effects InstanceMachine::spawned(pid_t pid, TimePoint now) {
   pid_ = pid;
   started_at_ = now;
   start_timed_out_ = false;
+  liveness_failed_ = false;
   error_.clear();
+  if (forking_) {
+    // The launcher runs; the daemon it leaves behind is found through the pid file once it exits.
+    phase_ = Phase::launching;
+    enter(InstanceState::starting, now);
+    return {{Effect::Kind::arm_timer, seconds(policy_.start_timeout_seconds)}};
+  }
   // A oneshot is ready (done) only when it exited successfully.
   if (policy_.type == config::ProcessType::oneshot) {
     enter(InstanceState::starting, now);
@@ -93,6 +103,25 @@ Effects InstanceMachine::spawned(pid_t pid, TimePoint now) {
   }
   enter(InstanceState::starting, now);
   return {{Effect::Kind::arm_timer, seconds(policy_.start_timeout_seconds)}, {Effect::Kind::start_probe}};
+}
+
+Effects InstanceMachine::daemon_found(pid_t pid, TimePoint now) {
+  if (state_ != InstanceState::starting || phase_ != Phase::awaiting_pid) return {};
+  phase_ = Phase::none;
+  pid_ = pid;
+  const auto kind = policy_.readiness.kind;
+  if (kind == config::ReadinessKind::started || kind == config::ReadinessKind::pid_file) {
+    enter(InstanceState::running, now);
+    return {{Effect::Kind::cancel_timer}};
+  }
+  return {{Effect::Kind::start_probe}};
+}
+
+Effects InstanceMachine::liveness_failed(const std::string& reason, TimePoint /*now*/) {
+  if (state_ != InstanceState::running || liveness_failed_) return {};
+  liveness_failed_ = true;
+  error_ = reason;
+  return {{Effect::Kind::kill}};
 }
 
 Effects InstanceMachine::became_ready(TimePoint now) {
@@ -118,7 +147,14 @@ void InstanceMachine::spawn_failed(const std::string& reason, TimePoint now) {
 
 Effects InstanceMachine::exited(int wait_status, bool wanted_up, TimePoint now) {
   pid_.reset();
-  last_exit_ = describe_wait_status(wait_status);
+  if (phase_ == Phase::launching && state_ == InstanceState::starting && wanted_up && is_success(wait_status) &&
+      !start_timed_out_) {
+    phase_ = Phase::awaiting_pid;
+    return {{Effect::Kind::watch_pid_file}};
+  }
+  const bool launcher = phase_ == Phase::launching;
+  phase_ = Phase::none;
+  last_exit_ = (launcher ? "launcher " : "") + describe_wait_status(wait_status);
   switch (state_) {
     case InstanceState::stopping:
       enter(InstanceState::stopped, now);
@@ -129,7 +165,7 @@ Effects InstanceMachine::exited(int wait_status, bool wanted_up, TimePoint now) 
         enter(InstanceState::stopped, now);
         return {};
       }
-      const bool success = is_success(wait_status) && !start_timed_out_;
+      const bool success = is_success(wait_status) && !start_timed_out_ && !liveness_failed_ && !launcher;
       if (policy_.type == config::ProcessType::oneshot && success) {
         enter(InstanceState::done, now);
         return {};
@@ -150,15 +186,16 @@ Effects InstanceMachine::after_unexpected_exit(bool success, TimePoint now) {
       enter(InstanceState::stopped, now);
       return {{Effect::Kind::release}};
     } else {
-      error_ = start_timed_out_ ? error_ + " (" + last_exit_ + ")" : last_exit_;
+      error_ = start_timed_out_ || liveness_failed_ ? error_ + " (" + last_exit_ + ")" : last_exit_;
       enter(InstanceState::failed, now);
     }
     return {};
   }
+  // Why it was killed belongs with how it ended.
+  if (start_timed_out_ || liveness_failed_) last_exit_ += " (" + error_ + ")";
   if (now - started_at_ >= seconds(policy_.stable_after_seconds)) quick_failures_ = 0;
   ++quick_failures_;
   if (quick_failures_ > policy_.restart_limit) {
-    if (start_timed_out_) last_exit_ += " (" + error_ + ")";
     error_ = "gave up after " + std::to_string(policy_.restart_limit) + " restarts in quick succession (last: " +
              last_exit_ + ")";
     enter(InstanceState::failed, now);
@@ -184,13 +221,24 @@ Effects InstanceMachine::timer_fired(TimePoint now) {
     case InstanceState::stopping:
       return {{Effect::Kind::kill}};
     case InstanceState::starting:
-      if (policy_.type == config::ProcessType::oneshot || start_timed_out_) return {};
-      start_timed_out_ = true;
-      error_ = "not ready within " + seconds_text(policy_.start_timeout_seconds);
-      return {{Effect::Kind::kill}};
+      return start_timer_fired(now);
     default:
       return {};
   }
+}
+
+Effects InstanceMachine::start_timer_fired(TimePoint now) {
+  if (policy_.type == config::ProcessType::oneshot || start_timed_out_) return {};
+  start_timed_out_ = true;
+  error_ = "not ready within " + seconds_text(policy_.start_timeout_seconds);
+  if (phase_ == Phase::awaiting_pid) {
+    // No process to kill: the daemon never wrote a pid file naming a live process.
+    phase_ = Phase::none;
+    error_ = "no live pid in the pid file within " + seconds_text(policy_.start_timeout_seconds);
+    last_exit_ = "launcher exited 0";
+    return after_unexpected_exit(false, now);
+  }
+  return {{Effect::Kind::kill}};
 }
 
 }  // namespace nixpm::daemon

@@ -2,6 +2,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <string_view>
 #include <system_error>
 
 #include <fcntl.h>
@@ -40,13 +41,7 @@ std::string LogFile::rotate() {
   return open_file();
 }
 
-std::string LogFile::append(const char* data, std::size_t size) {
-  if (fd_ < 0) {
-    if (auto error = open_file(); !error.empty()) return error;
-  }
-  if (size_ > 0 && size_ + size > rotation_.max_bytes) {
-    if (auto error = rotate(); !error.empty()) return error;
-  }
+std::string LogFile::write_all(const char* data, std::size_t size) {
   while (size > 0) {
     const ssize_t written = write(fd_, data, size);
     if (written < 0) {
@@ -56,6 +51,32 @@ std::string LogFile::append(const char* data, std::size_t size) {
     data += written;
     size -= static_cast<std::size_t>(written);
     size_ += static_cast<std::size_t>(written);
+  }
+  return {};
+}
+
+std::string LogFile::append(const char* data, std::size_t size) {
+  if (fd_ < 0) {
+    if (auto error = open_file(); !error.empty()) return error;
+  }
+  if (rotation_.max_bytes == 0) return write_all(data, size);  // no limit
+  // No file ever grows past max_bytes: what does not fit goes to the next file, cut after the last
+  // complete line that fits (or, for a line longer than a whole file, at the limit).
+  while (size > 0) {
+    const std::size_t room = size_ < rotation_.max_bytes ? rotation_.max_bytes - size_ : 0;
+    if (size <= room) return write_all(data, size);
+    std::size_t part = 0;
+    if (size_ == 0) {
+      part = room;
+    } else {
+      const std::string_view fits(data, room);
+      const auto newline = fits.rfind('\n');
+      part = newline == std::string_view::npos ? 0 : newline + 1;
+    }
+    if (auto error = write_all(data, part); !error.empty()) return error;
+    data += part;
+    size -= part;
+    if (auto error = rotate(); !error.empty()) return error;
   }
   return {};
 }

@@ -1,8 +1,8 @@
 #pragma once
 // An instance's log file, appended to across restarts and rotated by size: when the next write would
 // take it past `max_bytes`, <name>.log becomes <name>.log.1 (older ones shift up to .log.<keep>, the
-// oldest is deleted). So a process that writes without end, or a crash loop, uses at most
-// (keep + 1) × max_bytes of disk.
+// oldest is deleted). A write is split at the last newline that fits, so no file exceeds `max_bytes`
+// and a process that writes without end, or a crash loop, uses at most (keep + 1) × max_bytes of disk.
 
 #include <cstddef>
 #include <filesystem>
@@ -32,6 +32,7 @@ class LogFile {
  private:
   std::string open_file();
   std::string rotate();
+  std::string write_all(const char* data, std::size_t size);
 
   std::filesystem::path path_;
   LogRotation rotation_;

@@ -15,6 +15,7 @@
 #include "common/paths.hpp"
 #include "config/loader.hpp"
 #include "daemon/daemon.hpp"
+#include "daemon/run_as.hpp"
 
 namespace {
 
@@ -23,9 +24,10 @@ struct Options {
   bool user = false;
   bool system = false;
   std::string log_level = "info";
-  nixpm::daemon::LogRotation log_rotation;
+  nixpm::daemon::LogOptions log;
   std::string socket_group;
   std::string socket_group_access = "read";
+  bool no_cgroups = false;
 };
 
 void add_path_option(CLI::App& app, const std::string& name, std::optional<std::filesystem::path>& target,
@@ -38,6 +40,8 @@ void add_path_option(CLI::App& app, const std::string& name, std::optional<std::
 }  // namespace
 
 int main(int argc, char** argv) {
+  // The internal privilege-dropping step of a start (daemon/run_as.hpp), before any option parsing.
+  if (nixpm::daemon::is_run_as_invocation(argc, argv)) return nixpm::daemon::run_as_main(argc, argv);
   Options options;
   CLI::App app{"nixpmd: the nixpm supervisor daemon. It starts the instances of a definitions file in\n"
                "dependency order, restarts them when they fail, captures their logs and serves nixpmctl.",
@@ -61,13 +65,18 @@ int main(int argc, char** argv) {
   app.add_flag("--force-disable-user-change", options.overrides.force_disable_user_change,
                "Ignore `user` and `credentials` (always so in user mode)");
   app.add_option("--log-level", options.log_level, "trace, debug, info, warn, error or off")->capture_default_str();
-  app.add_option("--log-max-size", options.log_rotation.max_bytes,
+  app.add_option("--log-max-size", options.log.rotation.max_bytes,
                  "Rotate an instance's log when it would grow past this many bytes")
       ->capture_default_str()
       ->check(CLI::Range(std::size_t{1024}, std::size_t{1} << 40));
-  app.add_option("--log-keep", options.log_rotation.keep, "Rotated logs kept per instance (0: truncate instead)")
+  app.add_option("--log-keep", options.log.rotation.keep,
+                 "Rotated logs kept per instance (0: truncate instead)")
       ->capture_default_str()
       ->check(CLI::Range(0, 1000));
+  app.add_flag("--no-cgroups", options.no_cgroups,
+               "Find escaped processes through the process table, never a cgroup per instance");
+  app.add_flag("--log-timestamps", options.log.timestamps,
+               "Start each line of an instance's log with the UTC time it arrived (ISO 8601)");
 
   app.add_option("--socket-group", options.socket_group,
                  "Also let members of this group use the control socket (see --socket-group-access)")
@@ -119,8 +128,9 @@ int main(int argc, char** argv) {
   }
 
   try {
-    nixpm::daemon::Daemon daemon(paths, source, std::move(*loaded.definitions), options.log_rotation,
+    nixpm::daemon::Daemon daemon(paths, source, std::move(*loaded.definitions), options.log,
                                  socket_access);
+    if (options.no_cgroups) daemon.disable_cgroups();
     return daemon.run();
   } catch (const std::exception& error) {
     spdlog::critical("{}", error.what());

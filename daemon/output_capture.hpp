@@ -2,6 +2,8 @@
 // Log capture on the Asio loop: each start of an instance gets a pipe; nixpmd reads it and appends to
 // the instance's LogFile, which rotates by size. A reader lives until every writer closed the pipe
 // (grandchildren included), so nothing written is lost, and it costs no wakeup while nothing is written.
+// Each pipe has its own reader, so with timestamps an unfinished line of one process waits for its own
+// newline instead of being cut by another process's output.
 
 #include <filesystem>
 #include <memory>
@@ -15,15 +17,21 @@
 
 namespace nixpm::daemon {
 
+// How instance logs are written, from nixpmd's command line.
+struct LogOptions {
+  LogRotation rotation;
+  bool timestamps = false;  // prefix each line with its UTC arrival time (see log_timestamps.hpp)
+};
+
 class OutputCapture final : public OutputRouter {
  public:
-  OutputCapture(boost::asio::io_context& io, std::filesystem::path log_dir, LogRotation rotation);
+  OutputCapture(boost::asio::io_context& io, std::filesystem::path log_dir, LogOptions options);
   int open_output(const std::string& instance, std::string& error) override;
 
  private:
   boost::asio::io_context& io_;
   std::filesystem::path log_dir_;
-  LogRotation rotation_;
+  LogOptions options_;
   // One file per instance name, shared by the readers of its successive processes.
   std::unordered_map<std::string, std::shared_ptr<LogFile>> files_;
 };

@@ -1,6 +1,7 @@
 #include "platform.hpp"
 
 #include <algorithm>
+#include <cstdlib>
 #include <climits>
 #include <vector>
 
@@ -12,7 +13,14 @@
 
 #ifdef __linux__
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #endif
+
+#include <dirent.h>
+
+#include <fstream>
+#include <sstream>
+#include <string>
 
 namespace nixpm::daemon::platform {
 
@@ -68,6 +76,103 @@ void close_descriptors_except(int keep) noexcept {
   if (max < 0 || max > 65536) max = 65536;
   for (int fd = 3; fd < max; ++fd)
     if (fd != keep) close(fd);
+}
+
+int open_process_descriptor(pid_t pid) {
+#if defined(__linux__) && defined(SYS_pidfd_open)
+  return static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
+#else
+  (void)pid;
+  return -1;
+#endif
+}
+
+#ifdef __linux__
+namespace {
+
+// Parses /proc/<pid>/stat: the command name is in parentheses and may contain anything, so the fields
+// are counted from the last ')'.
+std::optional<ProcessEntry> read_stat(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string text;
+  if (!std::getline(in, text)) return std::nullopt;
+  const auto close = text.rfind(')');
+  if (close == std::string::npos) return std::nullopt;
+  std::istringstream fields(text.substr(close + 2));
+  std::string state;
+  long parent = 0;
+  fields >> state >> parent;
+  std::string skip;
+  for (int field = 5; field < 22 && fields; ++field) fields >> skip;  // fields 5..21
+  unsigned long long start = 0;
+  fields >> start;
+  if (!fields) return std::nullopt;
+  return ProcessEntry{pid, static_cast<pid_t>(parent), start};
+}
+
+}  // namespace
+#endif
+
+std::vector<ProcessEntry> process_table() {
+  std::vector<ProcessEntry> table;
+#ifdef __linux__
+  DIR* proc = opendir("/proc");
+  if (proc == nullptr) return table;
+  while (const dirent* entry = readdir(proc)) {
+    char* end = nullptr;
+    const long pid = std::strtol(entry->d_name, &end, 10);
+    if (end == entry->d_name || *end != '\0' || pid <= 0) continue;
+    if (auto row = read_stat(static_cast<pid_t>(pid))) table.push_back(*row);
+  }
+  closedir(proc);
+#endif
+  return table;
+}
+
+std::optional<unsigned long long> process_start_time(pid_t pid) {
+#ifdef __linux__
+  if (auto row = read_stat(pid)) return row->start_time;
+#else
+  (void)pid;
+#endif
+  return std::nullopt;
+}
+
+std::string self_executable() {
+  for (const char* link : {"/proc/self/exe", "/proc/curproc/file"}) {
+    char buffer[PATH_MAX];
+    const auto length = readlink(link, buffer, sizeof buffer - 1);
+    if (length > 0) return std::string(buffer, static_cast<std::size_t>(length));
+  }
+  return {};
+}
+
+std::string own_cgroup_directory() {
+#ifdef __linux__
+  // The unified (v2) hierarchy: "0::/path" in /proc/self/cgroup, mounted where mountinfo says cgroup2.
+  std::ifstream cgroups("/proc/self/cgroup");
+  std::string line;
+  std::string relative;
+  while (std::getline(cgroups, line))
+    if (line.starts_with("0::")) relative = line.substr(3);
+  if (relative.empty()) return {};
+  std::ifstream mounts("/proc/self/mountinfo");
+  while (std::getline(mounts, line)) {
+    const auto separator = line.find(" - ");
+    if (separator == std::string::npos) continue;
+    std::istringstream after(line.substr(separator + 3));
+    std::string type;
+    after >> type;
+    if (type != "cgroup2") continue;
+    std::istringstream before(line.substr(0, separator));
+    std::string id, parent, device, root, mount_point;
+    before >> id >> parent >> device >> root >> mount_point;
+    if (root != "/") continue;
+    std::string directory = mount_point + (relative == "/" ? "" : relative);
+    if (access(directory.c_str(), W_OK) == 0) return directory;
+  }
+#endif
+  return {};
 }
 
 }  // namespace nixpm::daemon::platform

@@ -2,7 +2,10 @@
 
 #include <cerrno>
 #include <csignal>
+#include <cstdint>
 #include <cstring>
+#include <optional>
+#include <utility>
 
 #include <fcntl.h>
 #include <grp.h>
@@ -16,11 +19,79 @@ namespace nixpm::daemon {
 namespace {
 
 // What the child reports through the status pipe when it cannot reach exec.
-enum class Stage : int { chdir = 1, exec = 2, setup = 3, nice = 4, user = 5 };
+enum class Stage : int { chdir = 1, exec = 2, setup = 3, nice = 4, user = 5, rlimit = 6, cgroup = 7 };
 struct ChildFailure {
   Stage stage;
   int error;
+  int index;  // rlimit: which of the prepared limits failed
 };
+
+// A limit translated for setrlimit before fork: the child may only make system calls.
+struct PreparedLimit {
+  int resource;
+  bool has_soft;
+  bool has_hard;
+  rlim_t soft;
+  rlim_t hard;
+};
+
+// setrlimit's resource for a limit name from the definitions; nullopt where this system lacks it.
+std::optional<int> rlimit_resource(const std::string& name) {
+  static const std::pair<const char*, int> kResources[] = {
+      {"nofile", RLIMIT_NOFILE}, {"core", RLIMIT_CORE},   {"as", RLIMIT_AS},     {"data", RLIMIT_DATA},
+      {"stack", RLIMIT_STACK},   {"fsize", RLIMIT_FSIZE}, {"cpu", RLIMIT_CPU},
+#ifdef RLIMIT_NPROC
+      {"nproc", RLIMIT_NPROC},
+#endif
+#ifdef RLIMIT_MEMLOCK
+      {"memlock", RLIMIT_MEMLOCK},
+#endif
+#ifdef RLIMIT_RSS
+      {"rss", RLIMIT_RSS},
+#endif
+#ifdef RLIMIT_LOCKS
+      {"locks", RLIMIT_LOCKS},
+#endif
+#ifdef RLIMIT_SIGPENDING
+      {"sigpending", RLIMIT_SIGPENDING},
+#endif
+#ifdef RLIMIT_MSGQUEUE
+      {"msgqueue", RLIMIT_MSGQUEUE},
+#endif
+#ifdef RLIMIT_NICE
+      {"nice", RLIMIT_NICE},
+#endif
+#ifdef RLIMIT_RTPRIO
+      {"rtprio", RLIMIT_RTPRIO},
+#endif
+#ifdef RLIMIT_RTTIME
+      {"rttime", RLIMIT_RTTIME},
+#endif
+  };
+  for (const auto& [known, resource] : kResources)
+    if (name == known) return resource;
+  return std::nullopt;
+}
+
+rlim_t as_rlim(std::uint64_t value) {
+  return value == config::kUnlimited ? RLIM_INFINITY : static_cast<rlim_t>(value);
+}
+
+// Translates the request's limits, or says which one this system cannot set.
+std::vector<PreparedLimit> prepare_limits(const std::vector<config::ResourceLimit>& limits,
+                                          std::string& error) {
+  std::vector<PreparedLimit> prepared;
+  for (const auto& limit : limits) {
+    const auto resource = rlimit_resource(limit.name);
+    if (!resource) {
+      error = "setrlimit " + limit.name + ": not supported on this system";
+      return {};
+    }
+    prepared.push_back({*resource, limit.soft.has_value(), limit.hard.has_value(),
+                        as_rlim(limit.soft.value_or(0)), as_rlim(limit.hard.value_or(0))});
+  }
+  return prepared;
+}
 
 std::string errno_text(int error) { return std::strerror(error); }
 
@@ -36,16 +107,50 @@ bool is_executable_file(const std::string& path) {
 }
 
 // Reports why the child could not reach exec, and ends it.
-[[noreturn]] void child_failed(int status_fd, Stage stage) {
-  const ChildFailure failure{stage, errno};
+[[noreturn]] void child_failed(int status_fd, Stage stage, int index = 0) {
+  const ChildFailure failure{stage, errno, index};
   ssize_t ignored = write(status_fd, &failure, sizeof failure);
   (void)ignored;
   _exit(127);
 }
 
+// Moves the calling process into the cgroup whose cgroup.procs is `procs_path`. Async-signal-safe.
+bool join_cgroup(const char* procs_path) {
+  const int fd = open(procs_path, O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  const bool written = write(fd, "0\n", 2) == 2;
+  const int saved = errno;
+  close(fd);
+  errno = saved;
+  return written;
+}
+
+// Applies the limits in order; a missing soft value is kept but never above the new hard one, a
+// missing hard value is kept. Returns the index of the limit that failed, or -1. Async-signal-safe.
+int apply_limits(const std::vector<PreparedLimit>& limits) {
+  for (std::size_t i = 0; i < limits.size(); ++i) {
+    const PreparedLimit& limit = limits[i];
+    struct rlimit value {};
+    const bool partial = !limit.has_soft || !limit.has_hard;
+    if (partial && getrlimit(limit.resource, &value) != 0) return static_cast<int>(i);
+    if (limit.has_hard) value.rlim_max = limit.hard;
+    if (limit.has_soft) {
+      value.rlim_cur = limit.soft;
+    } else if (value.rlim_max != RLIM_INFINITY &&
+               (value.rlim_cur == RLIM_INFINITY || value.rlim_cur > value.rlim_max)) {
+      value.rlim_cur = value.rlim_max;
+    }
+    if (setrlimit(limit.resource, &value) != 0) return static_cast<int>(i);
+  }
+  return -1;
+}
+
 // Runs in the child between fork and exec: only async-signal-safe calls.
 [[noreturn]] void run_child(const char* executable, char* const* argv, char* const* envp, const char* directory,
-                            int stdin_fd, int log_fd, int status_fd, const SpawnRequest& request) {
+                            const char* cgroup_procs, const std::vector<PreparedLimit>& limits, int stdin_fd,
+                            int log_fd, int status_fd, const SpawnRequest& request) {
+  // First of all, so that nothing this process starts can be outside the cgroup.
+  if (cgroup_procs[0] != '\0' && !join_cgroup(cgroup_procs)) child_failed(status_fd, Stage::cgroup);
   setpgid(0, 0);
   struct sigaction default_action {};
   default_action.sa_handler = SIG_DFL;
@@ -60,6 +165,8 @@ bool is_executable_file(const std::string& path) {
     child_failed(status_fd, Stage::setup);
   if (status_fd <= STDERR_FILENO) child_failed(status_fd, Stage::setup);
   platform::close_descriptors_except(status_fd);
+  // Limits before the user changes: only root may raise a hard limit.
+  if (const int failed = apply_limits(limits); failed >= 0) child_failed(status_fd, Stage::rlimit, failed);
   if (request.nice && setpriority(PRIO_PROCESS, 0, *request.nice) != 0) child_failed(status_fd, Stage::nice);
   if (request.umask) umask(*request.umask);
   if (const auto& identity = request.identity) {
@@ -122,6 +229,11 @@ SpawnResult PosixSpawner::spawn(const SpawnRequest& request) {
   for (const auto& entry : request.environment) envp.push_back(const_cast<char*>(entry.c_str()));
   envp.push_back(nullptr);
   const std::string directory = request.directory.string();
+  const std::string cgroup_procs =
+      request.cgroup.empty() ? std::string() : (request.cgroup / "cgroup.procs").string();
+  std::string limits_error;
+  const auto limits = prepare_limits(request.rlimits, limits_error);
+  if (!limits_error.empty()) return {-1, limits_error};
 
   if (request.output_fd < 0) return {-1, "spawn: no descriptor for the output"};
   Descriptor null_input(open("/dev/null", O_RDONLY | O_CLOEXEC));
@@ -139,8 +251,8 @@ SpawnResult PosixSpawner::spawn(const SpawnRequest& request) {
   sigprocmask(SIG_SETMASK, &all, &previous);
   const pid_t pid = fork();
   if (pid == 0)
-    run_child(executable.c_str(), argv.data(), envp.data(), directory.c_str(), null_input.fd, request.output_fd,
-              status_write.fd, request);
+    run_child(executable.c_str(), argv.data(), envp.data(), directory.c_str(), cgroup_procs.c_str(), limits,
+              null_input.fd, request.output_fd, status_write.fd, request);
   const int fork_error = errno;
   sigprocmask(SIG_SETMASK, &previous, nullptr);
   if (pid < 0) return {-1, "fork: " + errno_text(fork_error)};
@@ -166,6 +278,13 @@ SpawnResult PosixSpawner::spawn(const SpawnRequest& request) {
     case Stage::user:
       return {-1, "switching to uid " + std::to_string(request.identity ? request.identity->uid : 0) + ": " +
                       errno_text(failure.error)};
+    case Stage::rlimit:
+      if (failure.index >= 0 && static_cast<std::size_t>(failure.index) < request.rlimits.size())
+        return {-1, "setrlimit " + request.rlimits[static_cast<std::size_t>(failure.index)].name + ": " +
+                        errno_text(failure.error)};
+      return {-1, "setrlimit: " + errno_text(failure.error)};
+    case Stage::cgroup:
+      return {-1, "cgroup " + cgroup_procs + ": " + errno_text(failure.error)};
     case Stage::setup:
       break;
   }

@@ -9,6 +9,8 @@
 
 #include <sys/types.h>
 
+#include "config/resource_limit.hpp"
+
 namespace nixpm::daemon {
 
 struct SpawnRequest {
@@ -19,6 +21,10 @@ struct SpawnRequest {
   int output_fd = -1;                    // becomes stdout and stderr; the caller keeps ownership
   std::optional<mode_t> umask;           // none: inherited from nixpmd
   std::optional<int> nice;               // absolute priority, -20..19; none: inherited
+  std::vector<config::ResourceLimit> rlimits;  // set with setrlimit before the user changes
+  // A cgroup (v2) directory the child moves itself into first thing after fork, by writing "0" to its
+  // cgroup.procs, so that every descendant is inside it. Empty: the child stays in nixpmd's cgroup.
+  std::filesystem::path cgroup;
   // The user to become before exec (only a root daemon switches), resolved by the caller because the
   // child may not read /etc/passwd between fork and exec.
   struct Identity {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <csignal>
+#include <fstream>
 #include <map>
 
 #include <spdlog/spdlog.h>
@@ -11,6 +12,7 @@
 
 #include "daemon/generated_files.hpp"
 #include "daemon/platform.hpp"
+#include "daemon/run_as.hpp"
 
 namespace nixpm::daemon {
 namespace {
@@ -45,9 +47,19 @@ std::vector<std::string> merged_environment(const std::vector<std::string>& base
 // `initialize` runs in the same process just before the program replaces it (as nix-processmgmt's
 // generated start scripts do): so the pid stays the managed process's own, the output goes to the
 // instance's log, and a failing initialize (sh -e) fails the start with its exit status.
-void wrap_in_initialize(const config::InstanceSpec& spec, SpawnRequest& request) {
+// With a `user` to become, initialize runs as root and nixpmd's own --run-as mode drops privileges
+// right before the program (see daemon/run_as.hpp).
+void wrap_in_initialize(const config::InstanceSpec& spec, const std::filesystem::path& self, SpawnRequest& request) {
   if (spec.initialize.empty()) return;
-  std::vector<std::string> arguments{"-ec", spec.initialize + "\nexec \"$0\" \"$@\"", request.executable};
+  std::vector<std::string> arguments{"-ec", spec.initialize + "\nexec \"$0\" \"$@\""};
+  if (request.identity && !self.empty()) {
+    arguments.push_back(self.string());
+    arguments.push_back("--run-as");
+    arguments.push_back(format_run_as({request.identity->uid, request.identity->gid, request.identity->groups}));
+    arguments.push_back("--");
+    request.identity.reset();
+  }
+  arguments.push_back(request.executable);
   arguments.insert(arguments.end(), request.arguments.begin(), request.arguments.end());
   request.executable = "/bin/sh";
   request.arguments = std::move(arguments);
@@ -74,7 +86,13 @@ Supervisor::Supervisor(Spawner& spawner, Scheduler& scheduler, OutputRouter& out
       base_environment_(std::move(base_environment)),
       graph_(config::Definitions{}) {
   scheduler_.set_callback([this](std::size_t slot) { timer_fired(slot); });
-  prober_.set_callback([this](std::size_t slot) { probe_passed(slot); });
+  prober_.set_callbacks([this](std::size_t slot) { probe_passed(slot); },
+                        [this](std::size_t slot, const std::string& reason) { liveness_failed(slot, reason); });
+}
+
+void Supervisor::set_process_watch(ProcessWatch* watch) {
+  watch_ = watch;
+  if (watch_) watch_->set_callback([this](pid_t pid, std::optional<int> status) { watched_process_gone(pid, status); });
 }
 
 Supervisor::Instance Supervisor::make_instance(config::InstanceSpec spec) {
@@ -84,7 +102,8 @@ Supervisor::Instance Supervisor::make_instance(config::InstanceSpec spec) {
     spec.supervision.readiness.kind = config::ReadinessKind::started;
   }
   auto policy = spec.supervision;
-  return Instance{std::move(spec), InstanceMachine(policy), next_slot_++};
+  const bool forking = spec.kind == config::ProcessKind::daemon;
+  return Instance{std::move(spec), InstanceMachine(policy, forking), next_slot_++};
 }
 
 void Supervisor::set_definitions(config::Definitions definitions) {
@@ -116,13 +135,21 @@ InstanceSnapshot Supervisor::snapshot(std::size_t index) const {
   snap.error = machine.error();
   for (const auto& dependency : instance.spec.dependencies) snap.dependencies.push_back(dependency.name);
   snap.readiness = instance.spec.supervision.readiness.kind;
+  if (instance.wanted_up && (instance.held || machine.state() == InstanceState::stopped)) {
+    for (auto dependency : graph_.dependencies(index)) {
+      const auto& other = instances_[dependency];
+      if (!is_ready(other.machine.state()) || other.held) snap.waiting_for.push_back(other.spec.name);
+    }
+  }
   return snap;
 }
 
 void Supervisor::start(const std::vector<std::size_t>& roots) {
   for (auto index : graph_.with_dependencies(roots)) {
     instances_[index].wanted_up = true;
-    instances_[index].machine.start_requested();
+    // A oneshot that is done stays done when it is only a dependency of what was named.
+    const bool named = std::find(roots.begin(), roots.end(), index) != roots.end();
+    instances_[index].machine.start_requested(named);
     enqueue(index);
   }
   drain();
@@ -192,11 +219,27 @@ bool Supervisor::all_down() const {
 
 void Supervisor::child_exited(pid_t pid, int wait_status) {
   const auto found = by_pid_.find(pid);
-  if (found == by_pid_.end()) return;  // an orphan we adopted, or a child whose exec failed
+  if (found == by_pid_.end()) {
+    // A check command, an orphan we adopted, or a child whose exec failed.
+    prober_.child_exited(pid, wait_status);
+    return;
+  }
   const auto index = found->second;
   by_pid_.erase(found);
+  if (watch_) watch_->unwatch(pid);
   auto& instance = instances_[index];
-  const auto effects = instance.machine.exited(wait_status, instance.wanted_up, scheduler_.now());
+  const auto effects =
+      instance.machine.exited(wait_status, instance.wanted_up && !instance.held, scheduler_.now());
+  if (instance.machine.awaiting_pid()) {
+    // A forking daemon's launcher finished; the daemon it left behind is looked for next.
+    spdlog::debug("{}: launcher {} exited; waiting for {}", instance.spec.name, pid, instance.spec.pid_file);
+    carry_out(index, effects);
+    enqueue(index);
+    drain();
+    return;
+  }
+  // Whatever the instance left behind (escaped grandchildren) goes with it.
+  if (containment_) containment_->kill_leftovers(instance.spec.name);
   const auto state = instance.machine.state();
   if (state == InstanceState::backoff || state == InstanceState::failed ||
       (state == InstanceState::stopped && instance.wanted_up)) {
@@ -225,10 +268,83 @@ void Supervisor::probe_passed(std::size_t slot) {
   const auto found = by_slot_.find(slot);
   if (found == by_slot_.end()) return;
   const auto index = found->second;
-  carry_out(index, instances_[index].machine.became_ready(scheduler_.now()));
-  spdlog::info("{}: ready", instances_[index].spec.name);
+  if (instances_[index].machine.awaiting_pid()) {
+    found_daemon(index);
+  } else {
+    carry_out(index, instances_[index].machine.became_ready(scheduler_.now()));
+    spdlog::info("{}: ready", instances_[index].spec.name);
+  }
   enqueue_with_neighbours(index);
   drain();
+}
+
+void Supervisor::found_daemon(std::size_t index) {
+  auto& instance = instances_[index];
+  const auto& pid_file = instance.spec.pid_file;
+  std::ifstream in(pid_file);
+  long pid = 0;
+  if (!(in >> pid) || pid <= 1) {
+    // Gone again between the check and now: keep looking until the start timeout.
+    carry_out(index, {{Effect::Kind::watch_pid_file}});
+    return;
+  }
+  const auto daemon_pid = static_cast<pid_t>(pid);
+  spdlog::info("{}: daemon running, pid {} (from {})", instance.spec.name, daemon_pid, pid_file);
+  by_pid_[daemon_pid] = index;
+  if (watch_) watch_->watch(daemon_pid);
+  carry_out(index, instance.machine.daemon_found(daemon_pid, scheduler_.now()));
+}
+
+void Supervisor::liveness_failed(std::size_t slot, const std::string& reason) {
+  const auto found = by_slot_.find(slot);
+  if (found == by_slot_.end()) return;
+  const auto index = found->second;
+  auto& instance = instances_[index];
+  instance.liveness_active = false;
+  spdlog::warn("{}: {}; killing it", instance.spec.name, reason);
+  carry_out(index, instance.machine.liveness_failed(reason, scheduler_.now()));
+  enqueue_with_neighbours(index);
+  drain();
+}
+
+void Supervisor::watched_process_gone(pid_t pid, std::optional<int> wait_status) {
+  if (!by_pid_.contains(pid)) return;  // the reaper reported it first
+  child_exited(pid, wait_status.value_or(kUnknownWaitStatus));
+}
+
+void Supervisor::hold_dependents(std::size_t index) {
+  // Everything that (transitively) needs this instance and has a process goes down, dependents first,
+  // and comes back once its dependencies are ready again.
+  for (auto dependent : graph_.with_dependents({index})) {
+    if (dependent == index) continue;
+    auto& instance = instances_[dependent];
+    if (!instance.wanted_up || instance.held || !has_process(dependent)) continue;
+    instance.held = true;
+    spdlog::info("{}: stopping until {} is ready again", instance.spec.name, instances_[index].spec.name);
+    enqueue(dependent);
+  }
+}
+
+void Supervisor::note_readiness(std::size_t index) {
+  auto& instance = instances_[index];
+  const bool ready_now = is_ready(instance.machine.state());
+  if (instance.was_ready && !ready_now) hold_dependents(index);
+  instance.was_ready = ready_now;
+}
+
+void Supervisor::after_reconcile(std::size_t index) {
+  auto& instance = instances_[index];
+  const auto state = instance.machine.state();
+  note_readiness(index);
+  if (state != InstanceState::starting) prober_.cancel(instance.slot);
+  const bool want_liveness = state == InstanceState::running && instance.spec.supervision.liveness.has_value();
+  if (want_liveness && !instance.liveness_active) {
+    prober_.start_liveness(instance.slot, *instance.spec.supervision.liveness, probe_target(instance));
+    instance.liveness_active = true;
+  } else if (!want_liveness && instance.liveness_active) {
+    prober_.cancel_liveness(instance.slot);
+    instance.liveness_active = false;
+  }
 }
 
 void Supervisor::enqueue(std::size_t index) {
@@ -245,10 +361,13 @@ void Supervisor::enqueue_with_neighbours(std::size_t index) {
 
 Context Supervisor::context_of(std::size_t index) const {
   Context context;
-  context.wanted_up = instances_[index].wanted_up;
+  context.wanted_up = instances_[index].wanted_up && !instances_[index].held;
   context.now = scheduler_.now();
   context.dependencies_ready = std::all_of(graph_.dependencies(index).begin(), graph_.dependencies(index).end(),
-                                           [&](std::size_t d) { return is_ready(instances_[d].machine.state()); });
+                                           [&](std::size_t d) {
+                                             // One that is held down is on its way out.
+                                             return is_ready(instances_[d].machine.state()) && !instances_[d].held;
+                                           });
   context.dependents_down = std::none_of(graph_.dependents(index).begin(), graph_.dependents(index).end(),
                                          [&](std::size_t d) { return has_process(d); });
   return context;
@@ -262,11 +381,16 @@ void Supervisor::drain() {
     while (!queue_.empty()) {
       const auto index = queue_.front();
       queue_.pop_front();
-      instances_[index].queued = false;
-      const auto before = instances_[index].machine.state();
-      carry_out(index, instances_[index].machine.reconcile(context_of(index)));
-      const auto after = instances_[index].machine.state();
-      if (after != InstanceState::starting) prober_.cancel(instances_[index].slot);
+      auto& instance = instances_[index];
+      instance.queued = false;
+      if (instance.held && !has_process(index)) instance.held = false;
+      // An exit or a timer may have changed the state since the last pass (and a restart may bring it
+      // back within this very reconcile): dependents must see that it was down.
+      note_readiness(index);
+      const auto before = instance.machine.state();
+      carry_out(index, instance.machine.reconcile(context_of(index)));
+      const auto after = instance.machine.state();
+      after_reconcile(index);
       if (after != before) enqueue_with_neighbours(index);
     }
     release_restart_groups();
@@ -297,12 +421,19 @@ void Supervisor::carry_out(std::size_t index, const Effects& effects) {
         spawn(index);
         break;
       case Effect::Kind::signal_stop:
-        if (auto pid = instance.machine.pid()) spawner_.signal_group(*pid, instance.spec.supervision.stop_signal);
+        if (auto pid = instance.machine.pid()) {
+          // Escaped processes first: once the group's leader is dead, its children are re-parented and
+          // no longer look like its descendants.
+          if (containment_) containment_->signal_escaped(instance.spec.name, *pid, instance.spec.supervision.stop_signal);
+          spawner_.signal_group(*pid, instance.spec.supervision.stop_signal);
+        }
         break;
       case Effect::Kind::kill:
         if (auto pid = instance.machine.pid()) {
-          spdlog::warn("{}: still running after {}s; sending SIGKILL", instance.spec.name,
-                       instance.spec.supervision.stop_timeout_seconds);
+          if (instance.machine.state() == InstanceState::stopping)
+            spdlog::warn("{}: still running after {}s; sending SIGKILL", instance.spec.name,
+                         instance.spec.supervision.stop_timeout_seconds);
+          if (containment_) containment_->signal_escaped(instance.spec.name, *pid, SIGKILL);
           spawner_.signal_group(*pid, SIGKILL);
         }
         break;
@@ -316,28 +447,56 @@ void Supervisor::carry_out(std::size_t index, const Effects& effects) {
         instance.wanted_up = false;
         break;
       case Effect::Kind::start_probe:
-        prober_.start(instance.slot, instance.spec.supervision.readiness, instance.spec.pid_file);
+        prober_.start(instance.slot, instance.spec.supervision.readiness, probe_target(instance));
         break;
+      case Effect::Kind::watch_pid_file: {
+        config::ReadinessCheck pid_file_check;
+        pid_file_check.kind = config::ReadinessKind::pid_file;
+        prober_.start(instance.slot, pid_file_check, probe_target(instance));
+        break;
+      }
     }
   }
+}
+
+std::filesystem::path Supervisor::notify_socket_of(const Instance& instance) const {
+  const auto base = directories_.runtime_dir.empty() ? directories_.state_dir / "run" : directories_.runtime_dir;
+  return base / "notify" / instance.spec.name;
+}
+
+ProbeTarget Supervisor::probe_target(const Instance& instance) const {
+  ProbeTarget target;
+  target.pid_file = instance.spec.pid_file;
+  target.environment = merged_environment(base_environment_, instance.spec);
+  target.directory = instance.spec.directory.empty() ? directories_.state_dir
+                                                      : std::filesystem::path(instance.spec.directory);
+  if (instance.spec.supervision.readiness.kind == config::ReadinessKind::notify)
+    target.notify_socket = notify_socket_of(instance);
+  return target;
 }
 
 void Supervisor::spawn(std::size_t index) {
   auto& instance = instances_[index];
   const auto& spec = instance.spec;
-  // Until pid-file tracking lands, a forking daemon would escape supervision: refuse it visibly.
-  std::string error = spec.kind == config::ProcessKind::daemon
-                          ? "forking daemons (only 'daemon' given) are not supported by nixpmd yet; give "
-                            "'process' or 'foregroundProcess'"
-                          : write_generated_files(spec.files);
+  std::string error = write_generated_files(spec.files);
+  if (error.empty() && spec.kind == config::ProcessKind::daemon && !spec.pid_file.empty()) {
+    // A stale pid file from an earlier run would name the wrong process.
+    std::error_code ignored;
+    std::filesystem::remove(spec.pid_file, ignored);
+  }
+  if (error.empty()) error = prober_.prepare(instance.slot, spec.supervision.readiness, probe_target(instance));
   SpawnResult result;
   if (error.empty()) {
     SpawnRequest request;
     request.executable = spec.executable;
     request.arguments = spec.arguments;
     request.environment = merged_environment(base_environment_, spec);
+    if (spec.supervision.readiness.kind == config::ReadinessKind::notify)
+      request.environment.push_back("NOTIFY_SOCKET=" + notify_socket_of(instance).string());
+    if (containment_) request.cgroup = containment_->cgroup_for(spec.name);
     if (spec.umask) request.umask = static_cast<mode_t>(*spec.umask);
     request.nice = spec.nice;
+    request.rlimits = spec.rlimits;
     if (!spec.user.empty()) {
       if (directories_.may_change_user) {
         request.identity = resolve_user(spec.user, error);
@@ -345,7 +504,7 @@ void Supervisor::spawn(std::size_t index) {
         spdlog::debug("{}: ignoring user '{}' (user changes are disabled in this mode)", spec.name, spec.user);
       }
     }
-    wrap_in_initialize(spec, request);
+    wrap_in_initialize(spec, directories_.self_executable, request);
     request.directory = spec.directory.empty() ? directories_.state_dir : std::filesystem::path(spec.directory);
     if (error.empty()) request.output_fd = output_.open_output(spec.name, error);
     if (request.output_fd >= 0) {

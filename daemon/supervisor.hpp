@@ -19,8 +19,10 @@
 #include "common/paths.hpp"
 #include "config/dependency_graph.hpp"
 #include "config/model.hpp"
+#include "daemon/containment.hpp"
 #include "daemon/instance_machine.hpp"
 #include "daemon/output_router.hpp"
+#include "daemon/process_watch.hpp"
 #include "daemon/readiness_prober.hpp"
 #include "daemon/scheduler.hpp"
 #include "daemon/spawner.hpp"
@@ -43,6 +45,8 @@ struct InstanceSnapshot {
   std::string error;
   std::vector<std::string> dependencies;
   config::ReadinessKind readiness = config::ReadinessKind::started;  // the check in effect
+  // Wanted up but not started (or held down) because these dependencies are not ready.
+  std::vector<std::string> waiting_for;
 };
 
 // The directories instances run with.
@@ -51,12 +55,22 @@ struct RuntimeDirectories {
   // True only for a root daemon in system mode without --force-disable-user-change: then `user` is
   // honoured; otherwise it is ignored (with a note in the log), never an error.
   bool may_change_user = false;
+  // Where instances' notify sockets go (notify/<name>); empty: <state_dir>/run.
+  std::filesystem::path runtime_dir{};
+  // nixpmd itself, for its --run-as mode (initialize as root, then the program as `user`); empty: the
+  // whole start, initialize included, runs as `user`.
+  std::filesystem::path self_executable{};
 };
 
 class Supervisor {
  public:
   Supervisor(Spawner& spawner, Scheduler& scheduler, OutputRouter& output, ReadinessProber& prober,
              RuntimeDirectories directories, std::vector<std::string> base_environment);
+
+  // Optional seams (the daemon sets both; without them forking daemons are watched only through the
+  // reaper, and nothing beyond the process group is signalled).
+  void set_process_watch(ProcessWatch* watch);
+  void set_containment(Containment* containment) { containment_ = containment; }
 
   // Installs the definitions to supervise. Only valid while nothing runs (at start-up).
   void set_definitions(config::Definitions definitions);
@@ -93,8 +107,11 @@ class Supervisor {
   void child_exited(pid_t pid, int wait_status);
   // Feeds the scheduler's callback.
   void timer_fired(std::size_t slot);
-  // Feeds the prober's callback.
+  // Feeds the prober's callbacks.
   void probe_passed(std::size_t slot);
+  void liveness_failed(std::size_t slot, const std::string& reason);
+  // Feeds the process watch: a forking daemon's process is gone (with its status when it was ours).
+  void watched_process_gone(pid_t pid, std::optional<int> wait_status);
 
   // Called once after each batch of changes has settled.
   void set_change_listener(std::function<void()> listener) { on_change_ = std::move(listener); }
@@ -106,6 +123,11 @@ class Supervisor {
     std::size_t slot = 0;  // the instance's timer slot; unlike its index, it survives a live switch
     bool wanted_up = false;
     bool queued = false;
+    // Held down because a dependency stopped being ready: it stops (dependents first), and starts again
+    // once every dependency is ready. Cleared as soon as it has no process.
+    bool held = false;
+    bool was_ready = false;        // running or done when last reconciled
+    bool liveness_active = false;  // the prober runs its liveness check
   };
   struct PendingSwitch {
     config::Definitions next;
@@ -120,6 +142,12 @@ class Supervisor {
   Context context_of(std::size_t index) const;
   void carry_out(std::size_t index, const Effects& effects);
   void spawn(std::size_t index);
+  ProbeTarget probe_target(const Instance& instance) const;
+  std::filesystem::path notify_socket_of(const Instance& instance) const;
+  void hold_dependents(std::size_t index);
+  void found_daemon(std::size_t index);
+  void note_readiness(std::size_t index);
+  void after_reconcile(std::size_t index);
   void release_restart_groups();
   bool has_process(std::size_t index) const;
   Instance make_instance(config::InstanceSpec spec);
@@ -129,6 +157,8 @@ class Supervisor {
   Scheduler& scheduler_;
   OutputRouter& output_;
   ReadinessProber& prober_;
+  ProcessWatch* watch_ = nullptr;
+  Containment* containment_ = nullptr;
   RuntimeDirectories directories_;
   std::vector<std::string> base_environment_;
   std::vector<Instance> instances_;

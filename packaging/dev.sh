@@ -19,6 +19,7 @@ packages=(
   libboost-dev libboost-system-dev libboost-filesystem-dev
   libyaml-cpp-dev libspdlog-dev nlohmann-json3-dev libcli11-dev catch2
   python3 nginx-light curl procps man-db zsh fish nix-bin
+  postgresql supervisor runit s6 shellcheck libxml2-utils systemd
 )
 
 missing_packages() {

@@ -50,16 +50,20 @@ class WebappsExample(DaemonTestCase):
         self.assertTrue(os.path.exists(os.path.join(self.state_dir, "etc", "nginx.conf")))
         self.assertIn("Serving HTTP", self.log_of("webapp1"))
 
-    def test_a_killed_webapp_comes_back_with_a_new_pid(self):
+    def test_a_killed_webapp_comes_back_with_a_new_pid_and_nginx_follows(self):
         self.start_daemon()
         before = self.wait_for_states(ALL_RUNNING)
         old_pid = before["webapp1"]["pid"]
         os.kill(old_pid, signal.SIGKILL)
+        # nginx needs webapp1: it stops, and starts again once webapp1 is back (docs/lifecycle.md).
         after = wait_until(lambda: (s := self.status())["webapp1"]["state"] == "running"
-                           and s["webapp1"]["pid"] != old_pid and s, what="a new webapp1")
+                           and s["webapp1"]["pid"] != old_pid and s["nginx"]["state"] == "running"
+                           and s["nginx"]["pid"] != before["nginx"]["pid"] and s, what="webapp1 and nginx back")
         self.assertEqual(after["webapp1"]["restarts"], 1)
         self.assertEqual(after["webapp1"]["lastExit"], "killed by SIGKILL")
-        self.assertEqual(after["nginx"]["pid"], before["nginx"]["pid"])
+        self.assertEqual(after["nginx"]["restarts"], 0)
+        self.assertEqual(after["webapp2"]["pid"], before["webapp2"]["pid"])  # not involved
+        self.assertFalse(pid_alive(before["nginx"]["pid"]))
         self.wait_for_page("webapp1.local", "webapp1")
 
     def test_stopping_a_webapp_stops_nginx_first(self):

@@ -3,7 +3,9 @@
 // clock only moves when the test says so.
 
 #include <chrono>
+#include <filesystem>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <utility>
@@ -13,7 +15,9 @@
 #include <unistd.h>
 
 #include "config/model.hpp"
+#include "daemon/containment.hpp"
 #include "daemon/output_router.hpp"
+#include "daemon/process_watch.hpp"
 #include "daemon/readiness_prober.hpp"
 #include "daemon/scheduler.hpp"
 #include "daemon/spawner.hpp"
@@ -57,17 +61,69 @@ class FakeOutput final : public daemon::OutputRouter {
   std::vector<std::string> instances;
 };
 
-// Records which instances are being probed; the test decides when a probe passes.
+// Records which instances are being probed; the test decides when a probe passes or a liveness check fails.
 class FakeProber final : public daemon::ReadinessProber {
  public:
-  void start(std::size_t slot, const config::ReadinessCheck&, const std::string&) override { probing.insert(slot); }
-  void cancel(std::size_t slot) override { probing.erase(slot); }
-  bool supports(config::ReadinessKind kind) const override { return kind != config::ReadinessKind::notify; }
+  std::string prepare(std::size_t slot, const config::ReadinessCheck& check, const daemon::ProbeTarget& target) override {
+    if (check.kind == config::ReadinessKind::notify) prepared[slot] = target.notify_socket;
+    return prepare_error;
+  }
+  void start(std::size_t slot, const config::ReadinessCheck& check, const daemon::ProbeTarget& target) override {
+    probing[slot] = check.kind;
+    targets[slot] = target;
+  }
+  void cancel(std::size_t slot) override {
+    probing.erase(slot);
+    prepared.erase(slot);
+  }
+  void start_liveness(std::size_t slot, const config::LivenessCheck&, const daemon::ProbeTarget&) override {
+    liveness.insert(slot);
+  }
+  void cancel_liveness(std::size_t slot) override { liveness.erase(slot); }
+  bool supports(config::ReadinessKind) const override { return true; }
+  bool child_exited(pid_t pid, int) override {
+    exits.push_back(pid);
+    return false;
+  }
   void pass(std::size_t slot) {
     probing.erase(slot);
     ready(slot);
   }
-  std::set<std::size_t> probing;
+  void fail_liveness(std::size_t slot, const std::string& reason) {
+    liveness.erase(slot);
+    unhealthy(slot, reason);
+  }
+  bool is_probing(std::size_t slot) const { return probing.contains(slot); }
+  std::map<std::size_t, config::ReadinessKind> probing;
+  std::map<std::size_t, daemon::ProbeTarget> targets;
+  std::map<std::size_t, std::filesystem::path> prepared;
+  std::set<std::size_t> liveness;
+  std::vector<pid_t> exits;  // pids handed on as unknown to the supervisor
+  std::string prepare_error;
+};
+
+// Remembers which processes are watched; the test says when one is gone.
+class FakeProcessWatch final : public daemon::ProcessWatch {
+ public:
+  void watch(pid_t pid) override { watched.insert(pid); }
+  void unwatch(pid_t pid) override { watched.erase(pid); }
+  void vanish(pid_t pid, std::optional<int> status = std::nullopt) {
+    watched.erase(pid);
+    gone(pid, status);
+  }
+  std::set<pid_t> watched;
+};
+
+// Records what the supervisor asks of containment.
+class FakeContainment final : public daemon::Containment {
+ public:
+  std::filesystem::path cgroup_for(const std::string& instance) override { return "/cgroup/" + instance; }
+  void signal_escaped(const std::string& instance, pid_t, int signal) override {
+    escaped_signals.emplace_back(instance, signal);
+  }
+  void kill_leftovers(const std::string& instance) override { leftovers_killed.push_back(instance); }
+  std::vector<std::pair<std::string, int>> escaped_signals;
+  std::vector<std::string> leftovers_killed;
 };
 
 class FakeScheduler final : public daemon::Scheduler {

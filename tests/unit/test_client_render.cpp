@@ -90,6 +90,16 @@ TEST_CASE("status table explains failed instances below the table", "[client][re
   CHECK(lines[2] == "webapp1 failed: exec: No such file or directory");
 }
 
+TEST_CASE("status table says what a waiting instance waits for", "[client][render]") {
+  Json waiting = status_entry("nginx", "stopped");
+  waiting["waitingFor"] = Json::array({"webapp1", "webapp2"});
+  Json none = status_entry("webapp1", "backoff");
+  none["waitingFor"] = Json::array();
+  const auto lines = lines_of(c::render_status_table(Json::array({waiting, none}), false));
+  REQUIRE(lines.size() == 4);
+  CHECK(lines[3] == "nginx is waiting for webapp1, webapp2");
+}
+
 TEST_CASE("colour is emitted only when asked for and does not disturb alignment", "[client][render]") {
   Json a = status_entry("a", "running");
   Json b = status_entry("bbbbbb", "stopped");

@@ -31,6 +31,7 @@ cfg::InstanceSpec full_instance() {
   spec.directory = "/var/db";
   spec.umask = 027;
   spec.nice = 5;
+  spec.rlimits = {{"core", 0, 0}, {"nofile", std::nullopt, cfg::kUnlimited}};
   spec.user = "db";
   spec.credentials.groups = {{"db", 1200}};
   spec.credentials.users = {{"db", std::nullopt, "db", "Database", "/var/db", true, "/bin/sh"}};
@@ -71,6 +72,8 @@ TEST_CASE("model json: every field of an instance", "[model_json]") {
   CHECK(j["directory"] == "/var/db");
   CHECK(j["umask"] == "0027");
   CHECK(j["nice"] == 5);
+  CHECK(j["rlimits"] == Json::parse(R"({"core": {"soft": 0, "hard": 0},
+      "nofile": {"soft": null, "hard": "infinity"}})"));
   CHECK(j["user"] == "db");
   CHECK(j["credentials"]["groups"] == Json::parse(R"([{"name": "db", "gid": 1200}])"));
   CHECK(j["credentials"]["users"] == Json::parse(R"([{"name": "db", "uid": null, "group": "db",
@@ -81,7 +84,7 @@ TEST_CASE("model json: every field of an instance", "[model_json]") {
   CHECK(j["overrides"] == Json{{"systemd", {{"Service", {{"LimitNOFILE", 1024}}}}}});
   CHECK(j["ids"] == Json{{"dbPorts", 5432}});
   CHECK(j["position"] == "f.yaml:2:3");
-  CHECK(j.size() == 26);  // a new InstanceSpec field needs a key here and a check above
+  CHECK(j.size() == 27);  // a new InstanceSpec field needs a key here and a check above
 }
 
 TEST_CASE("model json: supervision", "[model_json]") {
@@ -109,6 +112,7 @@ TEST_CASE("model json: unset optional values are null and empty collections stay
   CHECK(j["kind"] == "foreground");
   CHECK(j["umask"].is_null());
   CHECK(j["nice"].is_null());
+  CHECK(j["rlimits"] == Json::object());
   CHECK(j["supervision"]["liveness"].is_null());
   CHECK(j["supervision"]["type"] == "process");
   CHECK(j["supervision"]["readiness"]["kind"] == "started");

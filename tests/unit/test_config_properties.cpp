@@ -239,8 +239,81 @@ instances:
   CHECK(changed([](InstanceSpec& s) { s.path = {"/x"}; }));
   CHECK(changed([](InstanceSpec& s) { s.umask = 022; }));
   CHECK(changed([](InstanceSpec& s) { s.nice = 1; }));
+  CHECK(changed([](InstanceSpec& s) { s.rlimits.push_back({"nofile", 4096, 4096}); }));
   CHECK(changed([](InstanceSpec& s) { s.user = "u"; }));
   CHECK(changed([](InstanceSpec& s) { s.credentials.groups.push_back({"g", {}}); }));
   CHECK(changed([](InstanceSpec& s) { s.supervision.readiness.kind = ReadinessKind::notify; }));
   CHECK(changed([](InstanceSpec& s) { s.supervision.type = ProcessType::oneshot; }));
+}
+
+TEST_CASE("properties: rlimits in their plain and {soft, hard} forms") {
+  const auto result = load(R"(
+constructors:
+  server:
+    process: /bin/server
+    rlimits: { nofile: 4096, core: 0 }
+instances:
+  a:
+    constructor: server
+  b:
+    process: /bin/b
+    rlimits:
+      nproc: { soft: 100, hard: 200 }
+      as: 2G
+      memlock: { hard: 64k }
+      stack: { soft: infinity }
+      cpu: unlimited
+      rttime: 18446744073709551614
+  c:
+    constructor: server
+    rlimits: {}
+)");
+  CHECK(instance(result, "a").rlimits == std::vector<ResourceLimit>{{"core", 0, 0}, {"nofile", 4096, 4096}});
+  CHECK(instance(result, "b").rlimits ==
+        std::vector<ResourceLimit>{{"as", 2ULL << 30, 2ULL << 30},
+                                   {"cpu", kUnlimited, kUnlimited},
+                                   {"memlock", std::nullopt, 64 * 1024},
+                                   {"nproc", 100, 200},
+                                   {"rttime", 18446744073709551614ULL, 18446744073709551614ULL},
+                                   {"stack", kUnlimited, std::nullopt}});
+  CHECK(instance(result, "c").rlimits.empty());  // an instance's `rlimits` replaces the constructor's
+}
+
+TEST_CASE("properties: bad rlimits are refused with the reason") {
+  const auto result = load(R"(
+instances:
+  a:
+    process: /bin/a
+    rlimits:
+      nofiles: 10
+      LimitNOFILE: 10
+      RLIMIT_CORE: 0
+      nproc: many
+      nice: 1K
+      as: 17Q
+      core: -1
+      data: { soft: 10, hard: 5 }
+      stack: { soft: 1, hrad: 2 }
+      fsize: {}
+      rss: [1, 2]
+      cpu: 99999999999999999999
+  b: { process: /bin/b, rlimits: [nofile] }
+)");
+  CHECK(messages(result) == Lines{
+      "test.yaml:5:7: error: unknown limit 'nofiles' in 'rlimits' (did you mean 'nofile'?)",
+      "test.yaml:6:7: error: unknown limit 'LimitNOFILE' in 'rlimits' (did you mean 'nofile'?)",
+      "test.yaml:7:7: error: unknown limit 'RLIMIT_CORE' in 'rlimits' (did you mean 'core'?)",
+      "test.yaml:8:14: error: the 'nproc' limit must be a whole number or infinity, not 'many'",
+      "test.yaml:9:13: error: the 'nice' limit must be a whole number or infinity, not '1K'",
+      "test.yaml:10:11: error: the 'as' limit must be a whole number of bytes (K, M, G or T may follow) or "
+      "infinity, not '17Q'",
+      "test.yaml:11:13: error: the 'core' limit must be a whole number of bytes (K, M, G or T may follow) or "
+      "infinity, not '-1'",
+      "test.yaml:12:13: error: the soft 'data' limit is above its hard limit",
+      "test.yaml:13:25: error: unknown key 'hrad' in 'stack' (did you mean 'hard'?)",
+      "test.yaml:14:14: error: the 'fsize' limit needs 'soft', 'hard' or both",
+      "test.yaml:15:12: error: the 'rss' limit must be a number, infinity or {soft, hard}, not a list",
+      "test.yaml:16:12: error: the 'cpu' limit must be a whole number or infinity, not "
+      "'99999999999999999999'",
+      "test.yaml:17:34: error: 'rlimits' must be a map, not a list"});
 }

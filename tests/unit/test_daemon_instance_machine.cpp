@@ -266,3 +266,121 @@ TEST_CASE("not ready within startTimeout: killed, and the exit counts as a failu
   CHECK(machine.state() == InstanceState::failed);
   CHECK(machine.error() == "not ready within 0.5s (exited 0)");
 }
+
+namespace {
+
+nixpm::config::SupervisionPolicy daemon_policy() {
+  nixpm::config::SupervisionPolicy policy;
+  policy.readiness.kind = nixpm::config::ReadinessKind::pid_file;
+  policy.start_timeout_seconds = 20;
+  return policy;
+}
+
+}  // namespace
+
+TEST_CASE("a forking daemon: launcher, then its pid file, then the daemon is supervised", "[machine]") {
+  InstanceMachine machine(daemon_policy(), /*forking=*/true);
+  machine.reconcile(wanting_up(t0));
+  CHECK(machine.spawned(5, t0) == Effects{{Effect::Kind::arm_timer, 20s}});
+  CHECK(machine.state() == InstanceState::starting);
+  CHECK(machine.pid() == 5);
+  // The launcher exiting 0 is no crash: now the pid file is awaited.
+  CHECK(machine.exited(exit_status(0), true, t0 + 1s) == Effects{{Effect::Kind::watch_pid_file}});
+  CHECK(machine.state() == InstanceState::starting);
+  CHECK(machine.awaiting_pid());
+  CHECK_FALSE(machine.pid());
+  CHECK(machine.last_exit().empty());
+  // Nothing to stop while awaiting the pid file.
+  CHECK(machine.reconcile(wanting_down(t0 + 1s)).empty());
+  CHECK(machine.daemon_found(77, t0 + 2s) == Effects{{Effect::Kind::cancel_timer}});
+  CHECK(machine.state() == InstanceState::running);
+  CHECK(machine.pid() == 77);
+  CHECK_FALSE(machine.awaiting_pid());
+  // From here on it is an ordinary supervised process: its death is a crash.
+  machine.exited(signal_status(SIGKILL), true, t0 + 60s);
+  CHECK(machine.state() == InstanceState::stopped);
+  CHECK(machine.last_exit() == "killed by SIGKILL");
+  CHECK(machine.restarts() == 1);
+}
+
+TEST_CASE("a forking daemon whose launcher fails is a failure", "[machine]") {
+  auto policy = daemon_policy();
+  policy.restart = nixpm::config::RestartPolicy::never;
+  InstanceMachine machine(policy, true);
+  machine.reconcile(wanting_up(t0));
+  machine.spawned(5, t0);
+  CHECK(machine.exited(exit_status(1), true, t0 + 1s).empty());
+  CHECK(machine.state() == InstanceState::failed);
+  CHECK(machine.error() == "launcher exited 1");
+}
+
+TEST_CASE("a forking daemon that writes no pid file fails at the start timeout", "[machine]") {
+  auto policy = daemon_policy();
+  policy.restart = nixpm::config::RestartPolicy::never;
+  InstanceMachine machine(policy, true);
+  machine.reconcile(wanting_up(t0));
+  machine.spawned(5, t0);
+  machine.exited(exit_status(0), true, t0 + 1s);
+  CHECK(machine.timer_fired(t0 + 20s).empty());
+  CHECK(machine.state() == InstanceState::failed);
+  CHECK(machine.error() == "no live pid in the pid file within 20s (launcher exited 0)");
+  CHECK(machine.daemon_found(77, t0 + 21s).empty());  // too late
+}
+
+TEST_CASE("a forking daemon with a readiness check besides its pid file is probed after it is found", "[machine]") {
+  auto policy = daemon_policy();
+  policy.readiness.kind = nixpm::config::ReadinessKind::tcp;
+  InstanceMachine machine(policy, true);
+  machine.reconcile(wanting_up(t0));
+  machine.spawned(5, t0);
+  machine.exited(exit_status(0), true, t0 + 1s);
+  CHECK(machine.daemon_found(77, t0 + 2s) == Effects{{Effect::Kind::start_probe}});
+  CHECK(machine.state() == InstanceState::starting);
+  CHECK(machine.became_ready(t0 + 3s) == Effects{{Effect::Kind::cancel_timer}});
+  CHECK(machine.state() == InstanceState::running);
+}
+
+TEST_CASE("a forking daemon's launcher can be stopped while it runs", "[machine]") {
+  InstanceMachine machine(daemon_policy(), true);
+  machine.reconcile(wanting_up(t0));
+  machine.spawned(5, t0);
+  CHECK(machine.reconcile(wanting_down(t0 + 1s)) ==
+        Effects{{Effect::Kind::signal_stop}, {Effect::Kind::arm_timer, 10s}});
+  machine.exited(exit_status(0), false, t0 + 2s);
+  CHECK(machine.state() == InstanceState::stopped);
+  CHECK_FALSE(machine.awaiting_pid());
+}
+
+TEST_CASE("a failed liveness check kills a running instance and the exit counts as a failure", "[machine]") {
+  auto machine = running_machine();
+  CHECK(machine.liveness_failed("liveness check failed: exited 1", t0 + 30s) == Effects{{Effect::Kind::kill}});
+  CHECK(machine.liveness_failed("again", t0 + 31s).empty());  // one kill is enough
+  machine.exited(exit_status(0), true, t0 + 31s);  // even a clean exit: it had stopped answering
+  CHECK(machine.state() == InstanceState::stopped);  // restarted at once (the run was stable)
+  CHECK(machine.restarts() == 1);
+  CHECK(machine.last_exit() == "exited 0 (liveness check failed: exited 1)");
+  // The next run starts with a clean slate.
+  machine.reconcile(wanting_up(t0 + 31s));
+  machine.spawned(43, t0 + 31s);
+  CHECK(machine.error().empty());
+  CHECK(machine.liveness_failed("x", t0 + 32s) == Effects{{Effect::Kind::kill}});
+}
+
+TEST_CASE("liveness failures outside running are ignored", "[machine]") {
+  InstanceMachine machine(nixpm::config::SupervisionPolicy{});
+  CHECK(machine.liveness_failed("x", t0).empty());
+}
+
+TEST_CASE("a start request re-runs a done oneshot only when it is named itself", "[machine]") {
+  nixpm::config::SupervisionPolicy policy;
+  policy.type = nixpm::config::ProcessType::oneshot;
+  InstanceMachine machine(policy);
+  machine.reconcile(wanting_up(t0));
+  machine.spawned(5, t0);
+  machine.exited(exit_status(0), true, t0 + 1s);
+  REQUIRE(machine.state() == InstanceState::done);
+  machine.start_requested(/*rerun=*/false);
+  CHECK(machine.state() == InstanceState::done);
+  machine.start_requested(true);
+  CHECK(machine.state() == InstanceState::stopped);
+}

@@ -5,6 +5,11 @@
 
 #include <algorithm>
 #include <csignal>
+#include <filesystem>
+#include <fstream>
+#include <set>
+
+#include <unistd.h>
 
 #include "daemon/supervisor.hpp"
 #include "support/fakes.hpp"
@@ -116,7 +121,7 @@ TEST_CASE("a process that ignores the stop signal is killed after the grace peri
   CHECK(f.state("stubborn") == InstanceState::stopped);
 }
 
-TEST_CASE("a crashed process is restarted with a new pid; its dependents keep running", "[supervisor]") {
+TEST_CASE("a crashed process is restarted; its dependents stop and come back once it is ready", "[supervisor]") {
   Fixture f({spec("webapp"), spec("nginx", {"webapp"})});
   f.supervisor.start_autostart();
   const auto old_pid = f.pid("webapp");
@@ -125,9 +130,51 @@ TEST_CASE("a crashed process is restarted with a new pid; its dependents keep ru
   f.supervisor.child_exited(old_pid, SIGKILL);
   CHECK(f.state("webapp") == InstanceState::running);
   CHECK(f.pid("webapp") != old_pid);
-  CHECK(f.pid("nginx") == nginx_pid);
   CHECK(f.supervisor.snapshot(f.index("webapp")).restarts == 1);
   CHECK(f.supervisor.snapshot(f.index("webapp")).last_exit == "killed by SIGKILL");
+  // nginx needs webapp: it was asked to stop, and is still wanted up.
+  CHECK(f.state("nginx") == InstanceState::stopping);
+  CHECK(f.spawner.signals == std::vector<std::pair<pid_t, int>>{{nginx_pid, SIGTERM}});
+  CHECK(f.supervisor.wanted_up(f.index("nginx")));
+  f.exit_signalled();
+  CHECK(f.state("nginx") == InstanceState::running);
+  CHECK(f.pid("nginx") != nginx_pid);
+  CHECK(f.supervisor.snapshot(f.index("nginx")).restarts == 0);  // not a failure of nginx's own
+}
+
+TEST_CASE("a dependency going down takes a chain down dependents first", "[supervisor]") {
+  Fixture f({spec("a"), spec("b", {"a"}), spec("c", {"b"})});
+  f.supervisor.start_autostart();
+  const auto b_pid = f.pid("b");
+  const auto c_pid = f.pid("c");
+  f.scheduler.advance(30s);
+  f.supervisor.child_exited(f.pid("a"), SIGKILL);
+  // c goes first; b waits for c to be gone before it is signalled.
+  CHECK(f.spawner.signals == std::vector<std::pair<pid_t, int>>{{c_pid, SIGTERM}});
+  CHECK(f.state("b") == InstanceState::running);
+  f.exit_signalled();
+  CHECK(f.spawner.signals == std::vector<std::pair<pid_t, int>>{{b_pid, SIGTERM}});
+  f.exit_signalled();
+  CHECK(f.state("b") == InstanceState::running);
+  CHECK(f.state("c") == InstanceState::running);
+}
+
+TEST_CASE("dependents of a dependency that gave up stay down, still wanted, until it is started again", "[supervisor]") {
+  auto db = spec("db");
+  db.supervision.restart = nixpm::config::RestartPolicy::never;
+  Fixture f({db, spec("app", {"db"})});
+  f.supervisor.start_autostart();
+  f.supervisor.child_exited(f.pid("db"), 1 << 8);
+  CHECK(f.state("db") == InstanceState::failed);
+  CHECK(f.supervisor.snapshot(f.index("app")).waiting_for == std::vector<std::string>{"db"});
+  f.exit_signalled();
+  CHECK(f.state("app") == InstanceState::stopped);
+  CHECK(f.supervisor.wanted_up(f.index("app")));
+  CHECK(f.supervisor.snapshot(f.index("app")).waiting_for == std::vector<std::string>{"db"});
+  CHECK(f.supervisor.snapshot(f.index("db")).waiting_for.empty());
+  f.supervisor.start({f.index("db")});
+  CHECK(f.state("db") == InstanceState::running);
+  CHECK(f.state("app") == InstanceState::running);
 }
 
 TEST_CASE("a crash loop backs off on the clock and ends failed", "[supervisor]") {
@@ -268,7 +315,7 @@ TEST_CASE("dependents wait for a readiness check; the probe stops when the insta
   CHECK(f.state("db") == InstanceState::starting);
   CHECK(f.state("app") == InstanceState::stopped);
   REQUIRE(f.prober.probing.size() == 1);
-  f.prober.pass(*f.prober.probing.begin());
+  f.prober.pass(f.prober.probing.begin()->first);
   CHECK(f.state("db") == InstanceState::running);
   CHECK(f.state("app") == InstanceState::running);
 
@@ -281,20 +328,170 @@ TEST_CASE("dependents wait for a readiness check; the probe stops when the insta
   CHECK(f.prober.probing.empty());
 }
 
-TEST_CASE("an unsupported readiness kind falls back to started", "[supervisor]") {
+TEST_CASE("a forking daemon: the launcher runs, the pid file names the daemon, which is supervised", "[supervisor]") {
+  const auto pid_file = std::filesystem::temp_directory_path() / ("nixpm-unit-" + std::to_string(getpid()) + ".pid");
+  auto forking = spec("forking");
+  forking.kind = nixpm::config::ProcessKind::daemon;
+  forking.pid_file = pid_file.string();
+  forking.supervision.readiness.kind = nixpm::config::ReadinessKind::pid_file;
+  Fixture f({forking, spec("app", {"forking"})});
+  nixpm::testing::FakeProcessWatch watch;
+  f.supervisor.set_process_watch(&watch);
+  { std::ofstream(pid_file) << "stale\n"; }
+  f.supervisor.start_autostart();
+  CHECK_FALSE(std::filesystem::exists(pid_file));  // a stale pid file is removed before the launch
+  const auto launcher = f.pid("forking");
+  CHECK(f.state("forking") == InstanceState::starting);
+  CHECK(f.prober.probing.empty());
+  f.supervisor.child_exited(launcher, 0);
+  CHECK(f.state("forking") == InstanceState::starting);
+  REQUIRE(f.prober.probing.size() == 1);
+  CHECK(f.prober.probing.begin()->second == nixpm::config::ReadinessKind::pid_file);
+  CHECK(f.prober.targets.begin()->second.pid_file == pid_file.string());
+  { std::ofstream(pid_file) << "4242\n"; }
+  f.prober.pass(f.prober.probing.begin()->first);
+  CHECK(f.state("forking") == InstanceState::running);
+  CHECK(f.pid("forking") == 4242);
+  CHECK(watch.watched == std::set<pid_t>{4242});
+  CHECK(f.state("app") == InstanceState::running);
+  // Its death, seen by the watch without a status, is a crash like any other.
+  f.scheduler.advance(30s);
+  const auto app_pid = f.pid("app");
+  watch.vanish(4242);
+  CHECK(f.supervisor.snapshot(f.index("forking")).last_exit == "gone (not our child: exit status unknown)");
+  CHECK(f.state("forking") == InstanceState::starting);  // launched again
+  CHECK(f.pid("forking") != launcher);
+  CHECK(f.spawner.signals == std::vector<std::pair<pid_t, int>>{{app_pid, SIGTERM}});
+  std::filesystem::remove(pid_file);
+}
+
+TEST_CASE("a forking daemon is stopped through the pid its pid file named", "[supervisor]") {
+  const auto pid_file = std::filesystem::temp_directory_path() / ("nixpm-unit-stop-" + std::to_string(getpid()) + ".pid");
+  auto forking = spec("forking");
+  forking.kind = nixpm::config::ProcessKind::daemon;
+  forking.pid_file = pid_file.string();
+  forking.supervision.readiness.kind = nixpm::config::ReadinessKind::pid_file;
+  Fixture f({forking});
+  nixpm::testing::FakeProcessWatch watch;
+  f.supervisor.set_process_watch(&watch);
+  f.supervisor.start_autostart();
+  f.supervisor.child_exited(f.pid("forking"), 0);
+  { std::ofstream(pid_file) << "5151\n"; }
+  f.prober.pass(f.prober.probing.begin()->first);
+  f.supervisor.stop({f.index("forking")});
+  CHECK(f.spawner.signals == std::vector<std::pair<pid_t, int>>{{5151, SIGTERM}});
+  f.exit_signalled();  // the reaper reports it (re-parented to the subreaper)
+  CHECK(f.state("forking") == InstanceState::stopped);
+  CHECK(watch.watched.empty());
+  std::filesystem::remove(pid_file);
+}
+
+TEST_CASE("a notify instance gets its own NOTIFY_SOCKET, bound before the spawn", "[supervisor]") {
+  auto notify = spec("notify");
+  notify.supervision.readiness.kind = nixpm::config::ReadinessKind::notify;
+  Fixture f({notify, spec("app", {"notify"})});
+  f.supervisor.start_autostart();
+  CHECK(f.state("notify") == InstanceState::starting);
+  REQUIRE(f.prober.prepared.size() == 1);
+  const auto socket = f.prober.prepared.begin()->second;
+  CHECK(socket == std::filesystem::path("/state/run/notify/notify"));
+  const auto& environment = f.spawner.requests.at(0).environment;
+  CHECK(std::find(environment.begin(), environment.end(), "NOTIFY_SOCKET=" + socket.string()) != environment.end());
+  CHECK(f.state("app") == InstanceState::stopped);
+  f.prober.pass(f.prober.probing.begin()->first);
+  CHECK(f.state("app") == InstanceState::running);
+}
+
+TEST_CASE("a notify socket that cannot be bound fails the start with the reason", "[supervisor]") {
   auto notify = spec("notify");
   notify.supervision.readiness.kind = nixpm::config::ReadinessKind::notify;
   Fixture f({notify});
+  f.prober.prepare_error = "notify socket path too long: /x";
   f.supervisor.start_autostart();
-  CHECK(f.state("notify") == InstanceState::running);
+  CHECK(f.state("notify") == InstanceState::failed);
+  CHECK(f.supervisor.snapshot(f.index("notify")).error == "notify socket path too long: /x");
+  CHECK(f.spawner.requests.empty());
 }
 
-TEST_CASE("a forking daemon is refused visibly rather than left unsupervised", "[supervisor]") {
-  auto forking = spec("forking");
-  forking.kind = nixpm::config::ProcessKind::daemon;
-  Fixture f({forking});
+TEST_CASE("a liveness check runs only while the instance runs; its failure restarts the instance", "[supervisor]") {
+  auto web = spec("web");
+  web.supervision.liveness = nixpm::config::LivenessCheck{{"/bin/check"}, 5, 1};
+  Fixture f({web});
   f.supervisor.start_autostart();
-  CHECK(f.state("forking") == InstanceState::failed);
-  CHECK(f.supervisor.snapshot(f.index("forking")).error.find("not supported by nixpmd yet") != std::string::npos);
-  CHECK(f.spawner.requests.empty());
+  const std::size_t slot = 0;  // the first instance's timer slot
+  CHECK(f.prober.liveness == std::set<std::size_t>{slot});
+  const auto old_pid = f.pid("web");
+  f.scheduler.advance(30s);
+  f.prober.fail_liveness(slot, "liveness check failed: exited 1");
+  CHECK(f.spawner.signals == std::vector<std::pair<pid_t, int>>{{old_pid, SIGKILL}});
+  f.exit_signalled();
+  CHECK(f.state("web") == InstanceState::running);
+  CHECK(f.pid("web") != old_pid);
+  CHECK(f.supervisor.snapshot(f.index("web")).last_exit == "killed by SIGKILL (liveness check failed: exited 1)");
+  CHECK(f.prober.liveness == std::set<std::size_t>{slot});  // checking the new process
+  f.supervisor.stop({f.index("web")});
+  CHECK(f.prober.liveness.empty());
+}
+
+TEST_CASE("containment: escaped processes get the stop signal; leftovers die with the instance", "[supervisor]") {
+  Fixture f({spec("web")});
+  nixpm::testing::FakeContainment containment;
+  f.supervisor.set_containment(&containment);
+  f.supervisor.start_autostart();
+  CHECK(f.spawner.requests.at(0).cgroup == std::filesystem::path("/cgroup/web"));
+  f.supervisor.stop({f.index("web")});
+  CHECK(containment.escaped_signals == std::vector<std::pair<std::string, int>>{{"web", SIGTERM}});
+  f.exit_signalled();
+  CHECK(containment.leftovers_killed == std::vector<std::string>{"web"});
+}
+
+TEST_CASE("exits of pids no instance owns go to the prober (check commands)", "[supervisor]") {
+  Fixture f({spec("web")});
+  f.supervisor.child_exited(31337, 0);
+  CHECK(f.prober.exits == std::vector<pid_t>{31337});
+}
+
+TEST_CASE("starting a dependent does not re-run a oneshot dependency that is done", "[supervisor]") {
+  auto setup = spec("setup");
+  setup.supervision.type = nixpm::config::ProcessType::oneshot;
+  auto app = spec("app", {"setup"});
+  app.autostart = false;
+  Fixture f({setup, app});
+  f.supervisor.start_autostart();
+  f.supervisor.child_exited(f.pid("setup"), 0);
+  CHECK(f.state("setup") == InstanceState::done);
+  f.supervisor.start({f.index("app")});
+  CHECK(f.state("app") == InstanceState::running);
+  CHECK(f.spawner.requests.size() == 2);
+  f.supervisor.start({f.index("setup")});  // named itself: it runs again
+  CHECK(f.spawner.requests.size() == 3);
+}
+
+TEST_CASE("with a user, initialize runs as root and nixpmd --run-as drops privileges before the program",
+          "[supervisor]") {
+  auto web = nixpm::testing::make_spec("web", {}, "--serve");
+  web.initialize = "mkdir -p /srv/web";
+  web.user = "root";  // resolvable everywhere; what matters is where the identity is applied
+  FakeSpawner spawner;
+  FakeScheduler scheduler;
+  nixpm::testing::FakeOutput output;
+  nixpm::testing::FakeProber prober;
+  Supervisor supervisor{spawner, scheduler, output, prober, {"/state", true, "/run", "/usr/bin/nixpmd"}, {}};
+  Definitions definitions;
+  definitions.instances = {web};
+  supervisor.set_definitions(std::move(definitions));
+  supervisor.start_autostart();
+  REQUIRE(spawner.requests.size() == 1);
+  const auto& request = spawner.requests[0];
+  CHECK_FALSE(request.identity);  // the shell (and so initialize) stays root
+  CHECK(request.executable == "/bin/sh");
+  REQUIRE(request.arguments.size() == 8);
+  CHECK(request.arguments[0] == "-ec");
+  CHECK(request.arguments[1] == "mkdir -p /srv/web\nexec \"$0\" \"$@\"");
+  CHECK(request.arguments[2] == "/usr/bin/nixpmd");
+  CHECK(request.arguments[3] == "--run-as");
+  CHECK(request.arguments[4].starts_with("0:0:"));  // root's uid, gid, then its groups
+  CHECK(request.arguments[5] == "--");
+  CHECK(request.arguments[6] == "/bin/web");
+  CHECK(request.arguments[7] == "--serve");
 }
