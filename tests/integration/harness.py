@@ -184,3 +184,32 @@ class DaemonTestCase(unittest.TestCase):
         """Positions of the first occurrence of each needle in nixpmd's own log."""
         text = self.read_daemon_log()
         return [text.find(n) for n in needles]
+
+
+class SystemDaemonTestCase(DaemonTestCase):
+    """A root nixpmd in system mode (--system) on its own socket and state dir under the test's
+    temporary directory, which is made reachable (0755) for the users its instances run as."""
+
+    def setUp(self):
+        super().setUp()
+        os.chmod(self.tmp, 0o755)
+        self.user_socket = self.socket_path
+        self.socket_path = os.path.join(self.tmp, "system.sock")
+        self.system_state = os.path.join(self.tmp, "system-state")
+        self.state_dir = self.system_state
+
+    def start_daemon(self, *extra, wait_ready=True):
+        log = open(self.daemon_log, "ab")
+        self.daemon = subprocess.Popen([NIXPMD, "--system", "-c", self.config_file, "--socket", self.socket_path,
+                                        "--state-dir", self.system_state, "--log-level", "debug", *extra],
+                                       env=self.env, stdout=log, stderr=log, stdin=subprocess.DEVNULL)
+        log.close()
+        if wait_ready:
+            wait_until(lambda: self.daemon.poll() is not None or self.ctl("list").returncode == 0,
+                       what="nixpmd to answer")
+            self.assertIsNone(self.daemon.poll(), "nixpmd exited:\n" + self.read_daemon_log())
+        return self.daemon
+
+    def ctl(self, *args, timeout=60):
+        return subprocess.run([NIXPMCTL, "--socket", self.socket_path, *args], env=self.env, capture_output=True,
+                              text=True, timeout=timeout)

@@ -3,10 +3,9 @@ before the program, in the same process (the pid nixpmd reports is the program's
 
 import os
 import pwd
-import subprocess
 import unittest
 
-from harness import NIXPMCTL, NIXPMD, DaemonTestCase, wait_until
+from harness import SystemDaemonTestCase, wait_until
 
 
 def comm_of(pid):
@@ -15,12 +14,9 @@ def comm_of(pid):
 
 
 @unittest.skipUnless(os.geteuid() == 0, "needs root")
-class InitializeAsRoot(DaemonTestCase):
+class InitializeAsRoot(SystemDaemonTestCase):
     def setUp(self):
         super().setUp()
-        os.chmod(self.tmp, 0o755)
-        self.socket_path = os.path.join(self.tmp, "system.sock")
-        self.state_dir = os.path.join(self.tmp, "system-state")
         self.nobody = pwd.getpwnam("nobody")
         self.write_definitions(f"""
 instances:
@@ -33,20 +29,6 @@ instances:
     process: /bin/sh
     args: ["-c", "echo \\"program uid=$(id -u)\\"; touch {self.tmp}/owned/written; exec sleep 600"]
 """)
-
-    def start_daemon(self, *extra, wait_ready=True):
-        log = open(self.daemon_log, "ab")
-        self.daemon = subprocess.Popen([NIXPMD, "--system", "-c", self.config_file, "--socket", self.socket_path,
-                                        "--state-dir", self.state_dir, "--log-level", "debug", *extra],
-                                       env=self.env, stdout=log, stderr=log, stdin=subprocess.DEVNULL)
-        log.close()
-        wait_until(lambda: self.daemon.poll() is not None or self.ctl("list").returncode == 0, what="nixpmd to answer")
-        self.assertIsNone(self.daemon.poll(), "nixpmd exited:\n" + self.read_daemon_log())
-        return self.daemon
-
-    def ctl(self, *args, timeout=60):
-        return subprocess.run([NIXPMCTL, "--socket", self.socket_path, *args], env=self.env, capture_output=True,
-                              text=True, timeout=timeout)
 
     def test_initialize_runs_as_root_and_the_program_as_the_user(self):
         self.start_daemon()

@@ -9,7 +9,7 @@ import shutil
 import subprocess
 import unittest
 
-from harness import NIXPMCTL, NIXPMD, DaemonTestCase, wait_until
+from harness import DaemonTestCase, SystemDaemonTestCase, wait_until
 
 
 class ProcessSettings(DaemonTestCase):
@@ -121,7 +121,7 @@ class ResourceLimits(DaemonTestCase):
 
 @unittest.skipUnless(os.geteuid() == 0 and shutil.which("useradd") and shutil.which("groupadd"),
                      "needs root, useradd and groupadd")
-class SystemCredentials(DaemonTestCase):
+class SystemCredentials(SystemDaemonTestCase):
     """A root nixpmd in system mode creates the missing groups and users of `credentials`."""
 
     def setUp(self):
@@ -140,13 +140,8 @@ class SystemCredentials(DaemonTestCase):
         subprocess.run(["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", self.existing],
                        check=True)
         # The users must reach their working directory (the state dir) and the home's parent.
-        os.chmod(self.tmp, 0o755)
         os.makedirs(os.path.join(self.tmp, "home"))
         self.home = os.path.join(self.tmp, "home", self.user)
-        self.system_state = os.path.join(self.tmp, "system-state")
-        self.user_socket = self.socket_path
-        self.socket_path = os.path.join(self.tmp, "system.sock")
-        self.state_dir = self.system_state
 
     def definitions_with(self, extra=""):
         report = 'echo uid=$(id -u) gid=$(id -g) user=$(id -un); exec sleep 600'
@@ -172,20 +167,6 @@ instances:
     process: /bin/sleep
     args: ["600"]
 {extra}"""
-
-    def start_daemon(self, *extra, wait_ready=True):
-        log = open(self.daemon_log, "ab")
-        self.daemon = subprocess.Popen([NIXPMD, "--system", "-c", self.config_file, "--socket", self.socket_path,
-                                        "--state-dir", self.system_state, "--log-level", "debug", *extra],
-                                       env=self.env, stdout=log, stderr=log, stdin=subprocess.DEVNULL)
-        log.close()
-        wait_until(lambda: self.daemon.poll() is not None or self.ctl("list").returncode == 0, what="nixpmd to answer")
-        self.assertIsNone(self.daemon.poll(), "nixpmd exited:\n" + self.read_daemon_log())
-        return self.daemon
-
-    def ctl(self, *args, timeout=60):
-        return subprocess.run([NIXPMCTL, "--socket", self.socket_path, *args], env=self.env, capture_output=True,
-                              text=True, timeout=timeout)
 
     def assert_runs_as(self, instance, user):
         entry = pwd.getpwnam(user)
