@@ -11,6 +11,7 @@
 #include <nixpm/version.hpp>
 
 #include "client/check_command.hpp"
+#include "client/generate_command.hpp"
 #include "client/log_reader.hpp"
 #include "client/render.hpp"
 #include "client/render_more.hpp"
@@ -33,8 +34,9 @@ void add_path_option(CLI::App& app, const std::string& flags, std::optional<std:
 
 void add_global_options(CLI::App& app, GlobalOptions& globals) {
   PathOverrides& o = globals.overrides;
-  add_path_option(app, "-c,--config", o.config_file,
-                  "Definitions file for check (the other verbs accept it for symmetry with nixpmd)", "FILE");
+  add_path_option(
+      app, "-c,--config", o.config_file,
+      "Definitions file for check and generate (the other verbs accept it for symmetry with nixpmd)", "FILE");
   add_path_option(app, "--socket", o.socket, "Control socket of nixpmd (env NIXPM_SOCKET)", "PATH");
   auto* user = app.add_flag_callback("--user", [&o] { o.mode = Mode::user; },
                                      "Talk to the user-mode daemon (the default when not root)");
@@ -81,6 +83,19 @@ void configure_action(CLI::App& sub, Invocation& inv) {
 void configure_check(CLI::App& sub, Invocation& inv) {
   sub.add_flag_callback("--no-executable-check", [&inv] { inv.check_executables = false; },
                         "Do not check that the commands exist on this machine (definitions for another one)");
+}
+
+void configure_generate(CLI::App& sub, Invocation& inv) {
+  sub.add_option("-m,--manager", inv.manager, "The process manager to generate for (see --list)")
+      ->type_name("NAME");
+  add_path_option(sub, "-o,--output", inv.output_dir,
+                  "Directory to write the files to (created when missing)");
+  sub.add_flag("--strict", inv.strict, "Fail (exit 1, write nothing) when the definitions lose anything");
+  auto* list = sub.add_flag("--list", inv.list_managers, "List the managers with a description");
+  auto* table =
+      sub.add_flag("--capabilities", inv.capabilities,
+                   "Print the property x manager table as Markdown (one manager's notes with --manager)");
+  list->excludes(table);
 }
 
 void configure_logs(CLI::App& sub, Invocation& inv) {
@@ -285,6 +300,16 @@ const std::vector<Verb>& verbs() {
        "in parallel. --json prints the fully resolved model with \"activationOrder\". Commands must "
        "exist on this machine unless --no-executable-check is given. Never writes anything.",
        configure_check, plain_request, present_quietly, run_check},
+      {"generate", "generate", "Write native configuration for another process manager (no daemon needed)",
+       "nixpmctl generate --manager M -o DIR [-c FILE] [--user|--system] [--strict]. Loads the definitions "
+       "as check does and writes M's own files (units, scripts, configuration) to DIR; --user or --system "
+       "chooses the scope, --state-dir and the other directory options where pid files and logs go. Prints "
+       "what the definitions lose on M to stderr, one line each (\"nginx: umask: lost on launchd: ...\"); "
+       "with --strict any loss is an error: exit 1 and nothing is written. --list names the managers; "
+       "--capabilities prints which property each manager supports, emulates or loses (Markdown). --json "
+       "prints the files, the start order and the losses. Exit 2 for an unknown manager, a missing -o or "
+       "invalid definitions. See docs/managers.md.",
+       configure_generate, plain_request, present_quietly, run_generate},
   };
   return table;
 }

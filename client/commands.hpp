@@ -49,6 +49,12 @@ struct Invocation {
   std::size_t lines = 10;         // logs -n
   bool follow = false;            // logs -f
   bool dot = false;               // graph --dot
+  // generate: --manager, -o, --strict, --list, --capabilities
+  std::string manager;
+  std::optional<std::filesystem::path> output_dir;
+  bool strict = false;
+  bool list_managers = false;
+  bool capabilities = false;
 };
 
 // Where output goes; `colour` is true only for a terminal that wants it.

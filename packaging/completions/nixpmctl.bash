@@ -9,12 +9,16 @@ _nixpmctl() {
   local cur prev verbs globals verb i
   cur=${COMP_WORDS[COMP_CWORD]}
   prev=${COMP_WORDS[COMP_CWORD-1]}
-  verbs="status list start stop restart reload logs signal graph watch check shutdown"
+  verbs="status list start stop restart reload logs signal graph watch check generate shutdown"
   globals="--help --version --json --user --system --socket --config --timeout --state-dir --runtime-dir --log-dir --tmp-dir --cache-dir --force-disable-user-change"
 
   case $prev in
     --socket|-c|--config|--state-dir|--runtime-dir|--log-dir|--tmp-dir|--cache-dir)
       COMPREPLY=($(compgen -f -- "$cur")); return ;;
+    -o|--output)
+      COMPREPLY=($(compgen -d -- "$cur")); return ;;
+    -m|--manager)
+      COMPREPLY=($(compgen -W "$(nixpmctl generate --list 2>/dev/null | awk '{ print $1 }')" -- "$cur")); return ;;
     --timeout|-n) return ;;
   esac
 
@@ -41,6 +45,7 @@ _nixpmctl() {
     signal) COMPREPLY=($(compgen -W "HUP INT QUIT KILL TERM USR1 USR2 $(_nixpmctl_instances "${scope[@]}")" -- "$cur")) ;;
     graph) COMPREPLY=($(compgen -W "--dot" -- "$cur")) ;;
     check) COMPREPLY=($(compgen -W "--json -c --config" -- "$cur")) ;;
+    generate) COMPREPLY=($(compgen -W "--manager -o --output --strict --list --capabilities --user --system -c --config --json" -- "$cur")) ;;
   esac
 }
 complete -F _nixpmctl nixpmctl

@@ -4,7 +4,7 @@ function __nixpmctl_instances
     nixpmctl list 2>/dev/null | awk 'NR > 1 { print $1 }'
 end
 
-set -l verbs status list start stop restart reload logs signal graph watch check shutdown
+set -l verbs status list start stop restart reload logs signal graph watch check generate shutdown
 complete -c nixpmctl -f
 complete -c nixpmctl -n "not __fish_seen_subcommand_from $verbs" -a status -d 'Show the state of instances'
 complete -c nixpmctl -n "not __fish_seen_subcommand_from $verbs" -a list -d 'List the defined instances'
@@ -17,6 +17,7 @@ complete -c nixpmctl -n "not __fish_seen_subcommand_from $verbs" -a signal -d 'S
 complete -c nixpmctl -n "not __fish_seen_subcommand_from $verbs" -a graph -d 'Show the dependency graph'
 complete -c nixpmctl -n "not __fish_seen_subcommand_from $verbs" -a watch -d 'Print state changes as they happen'
 complete -c nixpmctl -n "not __fish_seen_subcommand_from $verbs" -a check -d 'Validate definitions without a daemon'
+complete -c nixpmctl -n "not __fish_seen_subcommand_from $verbs" -a generate -d 'Write configuration for another process manager'
 complete -c nixpmctl -n "not __fish_seen_subcommand_from $verbs" -a shutdown -d 'Stop everything and end nixpmd'
 complete -c nixpmctl -n "__fish_seen_subcommand_from start stop restart status logs signal" -a '(__nixpmctl_instances)'
 complete -c nixpmctl -l json -d 'Print JSON'
@@ -29,3 +30,8 @@ complete -c nixpmctl -n "__fish_seen_subcommand_from start stop restart" -l no-w
 complete -c nixpmctl -n "__fish_seen_subcommand_from logs" -s f -l follow -d 'Keep printing new lines'
 complete -c nixpmctl -n "__fish_seen_subcommand_from logs" -s n -x -d 'Number of lines'
 complete -c nixpmctl -n "__fish_seen_subcommand_from graph" -l dot -d 'Graphviz DOT output'
+complete -c nixpmctl -n "__fish_seen_subcommand_from generate" -s m -l manager -x -a '(nixpmctl generate --list 2>/dev/null | string replace -r " .*" "")' -d 'Process manager'
+complete -c nixpmctl -n "__fish_seen_subcommand_from generate" -s o -l output -r -a '(__fish_complete_directories)' -d 'Output directory'
+complete -c nixpmctl -n "__fish_seen_subcommand_from generate" -l strict -d 'Fail when anything is lost'
+complete -c nixpmctl -n "__fish_seen_subcommand_from generate" -l list -d 'List the managers'
+complete -c nixpmctl -n "__fish_seen_subcommand_from generate" -l capabilities -d 'Print the capability table'
