@@ -9,7 +9,7 @@ import tempfile
 import unittest
 
 BUILD_DIR = os.environ.get("NIXPM_BUILD_DIR")
-VERBS = ["status", "list", "start", "stop", "restart", "reload", "logs", "signal", "graph", "watch", "check",
+VERBS = ["status", "list", "start", "stop", "restart", "reload", "logs", "signal", "graph", "watch", "check", "generate",
          "shutdown"]
 
 
