@@ -30,17 +30,22 @@ const std::vector<PropertySupport>& launchd_capabilities() {
   static const std::vector<PropertySupport> table{
       {"foregroundProcess", Support::supported, "ProgramArguments"},
       {"daemon", Support::emulated,
-       "a /bin/sh wrapper starts it and stays while its pid file's process lives (launchd needs the foreground)"},
-      {"oneshot", Support::supported, "RunAtLoad without KeepAlive, or KeepAlive SuccessfulExit=false to retry a failure"},
+       "a /bin/sh wrapper starts it and stays while its pid file's process lives (launchd needs the "
+       "foreground)"},
+      {"oneshot", Support::supported,
+       "RunAtLoad without KeepAlive, or KeepAlive SuccessfulExit=false to retry a failure"},
       {"environment", Support::supported, "EnvironmentVariables"},
-      {"path", Support::supported, "PATH in EnvironmentVariables, launchd's /usr/bin:/bin:/usr/sbin:/sbin after the directories"},
+      {"path", Support::supported,
+       "PATH in EnvironmentVariables, launchd's /usr/bin:/bin:/usr/sbin:/sbin after the directories"},
       {"directory", Support::supported, "WorkingDirectory"},
       {"umask", Support::supported, "Umask"},
       {"nice", Support::supported, "Nice"},
       {"user", Support::supported, "UserName (daemons; an agent runs as its user)"},
       {"credentials", Support::lost, "launchd creates no accounts (use dscl or sysadminctl)"},
-      {"dependencies", Support::lost, "launchd has no dependency ordering: every job starts when it is loaded"},
-      {"initialize", Support::emulated, "/bin/sh -ec in ProgramArguments, which then execs the program (as UserName, not root)"},
+      {"dependencies", Support::lost,
+       "launchd has no dependency ordering: every job starts when it is loaded"},
+      {"initialize", Support::emulated,
+       "/bin/sh -ec in ProgramArguments, which then execs the program (as UserName, not root)"},
       {"files", Support::emulated, "written by a /bin/sh wrapper in ProgramArguments before every start"},
       {"restart", Support::supported, "KeepAlive: true for always, SuccessfulExit=false for on-failure"},
       {"restartDelay", Support::supported, "ThrottleInterval (whole seconds)"},
@@ -52,23 +57,33 @@ const std::vector<PropertySupport>& launchd_capabilities() {
        "ignored: for those, the program must set its own handler, as nginx does)"},
       {"stopTimeout", Support::supported, "ExitTimeOut (whole seconds)"},
       {"startTimeout", Support::lost, "launchd has no readiness to wait for"},
-      {"successExitCodes", Support::emulated, "a /bin/sh wrapper exits 0 for them (SuccessfulExit knows only 0)"},
+      {"successExitCodes", Support::emulated,
+       "a /bin/sh wrapper exits 0 for them (SuccessfulExit knows only 0)"},
       {"readiness.pidFile", Support::lost, "launchd has no readiness (and orders no dependents)"},
       {"readiness.tcp", Support::lost, "launchd has no readiness (and orders no dependents)"},
       {"readiness.command", Support::lost, "launchd has no readiness (and orders no dependents)"},
       {"readiness.notify", Support::lost, "launchd has no readiness (and orders no dependents)"},
       {"liveness", Support::lost, "launchd has no health probe"},
-      {"autostart", Support::supported, "RunAtLoad false and Disabled true (launchctl enable, then kickstart)"},
+      {"autostart", Support::supported,
+       "RunAtLoad false and Disabled true (launchctl enable, then kickstart)"},
   };
   return table;
 }
 
-std::string label(const InstanceSpec& spec) { return "org.nixpm." + spec.name; }
+std::string label(const InstanceSpec& spec) {
+  return "org.nixpm." + spec.name;
+}
 
-bool is_oneshot(const InstanceSpec& spec) { return spec.supervision.type == config::ProcessType::oneshot; }
-bool is_daemon(const InstanceSpec& spec) { return !is_oneshot(spec) && spec.kind == config::ProcessKind::daemon; }
+bool is_oneshot(const InstanceSpec& spec) {
+  return spec.supervision.type == config::ProcessType::oneshot;
+}
+bool is_daemon(const InstanceSpec& spec) {
+  return !is_oneshot(spec) && spec.kind == config::ProcessKind::daemon;
+}
 
-long whole_seconds(double seconds) { return std::max(1L, std::lround(std::ceil(seconds))); }
+long whole_seconds(double seconds) {
+  return std::max(1L, std::lround(std::ceil(seconds)));
+}
 
 // The sh text of the wrapper, or "" when ProgramArguments can be the program itself. The program's argv
 // follows the script as "$@" ($0 is the label).
@@ -76,7 +91,8 @@ std::string wrapper_script(const InstanceSpec& spec, const GenerateOptions& opti
   const auto& policy = spec.supervision;
   const bool translate = policy.stop_signal != SIGTERM || policy.success_exit_codes != std::vector<int>{0};
   if (spec.files.empty() && !is_daemon(spec) && !translate) return {};
-  std::string script = "# " + spec.name + ": the /bin/sh wrapper nixpm generated; the program's argv follows as \"$@\".\n";
+  std::string script =
+      "# " + spec.name + ": the /bin/sh wrapper nixpm generated; the program's argv follows as \"$@\".\n";
   script += s::write_files_script(spec, "");
   if (is_daemon(spec)) {
     shell::DaemonProxy proxy;
@@ -106,7 +122,8 @@ void add_environment(ordered_json& job, const InstanceSpec& spec) {
   ordered_json variables = ordered_json::object();
   for (const auto& [name, value] : spec.environment) variables[name] = value;
   if (!spec.path.empty()) {
-    const std::string base = spec.environment.contains("PATH") ? spec.environment.at("PATH") : std::string(kDefaultPath);
+    const std::string base =
+        spec.environment.contains("PATH") ? spec.environment.at("PATH") : std::string(kDefaultPath);
     variables["PATH"] = s::path_variable(spec, base);
   }
   if (!variables.empty()) job["EnvironmentVariables"] = variables;
@@ -149,8 +166,10 @@ void merge_overrides(ordered_json& job, const InstanceSpec& spec) {
   const nlohmann::json* overrides = s::overrides_for(spec, kManager);
   if (overrides == nullptr || overrides->is_null()) return;
   if (!overrides->is_object())
-    throw GenerateError("instance '" + spec.name + "': overrides.launchd must be a map of plist keys (e.g. "
-                        "{ProcessType: Background}), not " + overrides->type_name());
+    throw GenerateError("instance '" + spec.name +
+                        "': overrides.launchd must be a map of plist keys (e.g. "
+                        "{ProcessType: Background}), not " +
+                        overrides->type_name());
   plist::merge(job, *overrides);
 }
 

@@ -14,10 +14,18 @@ std::string escaped(std::string_view text, std::string_view what) {
   for (char c : text) {
     const auto byte = static_cast<unsigned char>(c);
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '\r': out += "&#13;"; break;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '\r':
+        out += "&#13;";
+        break;
       default:
         if (byte < 0x20 && c != '\t' && c != '\n')
           throw GenerateError(std::string(what) + ": a property list cannot hold the control character " +
@@ -75,7 +83,8 @@ void write(std::string& out, const nlohmann::ordered_json& value, int depth, std
 std::string document(const nlohmann::ordered_json& value, std::string_view what) {
   std::string out =
       "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-      "<!DOCTYPE plist PUBLIC \"-//Apple//DTD PLIST 1.0//EN\" \"http://www.apple.com/DTDs/PropertyList-1.0.dtd\">\n"
+      "<!DOCTYPE plist PUBLIC \"-//Apple//DTD PLIST 1.0//EN\" "
+      "\"http://www.apple.com/DTDs/PropertyList-1.0.dtd\">\n"
       "<plist version=\"1.0\">\n";
   write(out, value, 0, what);
   return out + "</plist>\n";

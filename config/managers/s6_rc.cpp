@@ -25,7 +25,8 @@ constexpr unsigned kData = 0644;
 const std::vector<PropertySupport>& s6_rc_capabilities() {
   static const std::vector<PropertySupport> table{
       {"foregroundProcess", Support::supported, "a longrun whose run execs the process"},
-      {"daemon", Support::emulated, "a longrun whose run starts it and stays while its pid file's process lives"},
+      {"daemon", Support::emulated,
+       "a longrun whose run starts it and stays while its pid file's process lives"},
       {"oneshot", Support::supported, "a oneshot whose up runs it"},
       {"environment", Support::supported, "exported by run (up)"},
       {"path", Support::supported, "PATH exported by run (up)"},
@@ -35,9 +36,11 @@ const std::vector<PropertySupport>& s6_rc_capabilities() {
       {"user", Support::supported, "s6-setuidgid (system scope)"},
       {"credentials", Support::emulated, "groupadd/useradd in run (up) when missing"},
       {"dependencies", Support::supported, "the dependencies file"},
-      {"initialize", Support::emulated, "sh -ec as root in the process that then becomes the program (s6-setuidgid after it)"},
+      {"initialize", Support::emulated,
+       "sh -ec as root in the process that then becomes the program (s6-setuidgid after it)"},
       {"files", Support::emulated, "written by run (up) before every start"},
-      {"restart", Support::supported, "s6-supervise restarts longruns; ./finish exits 125 after a success or with never"},
+      {"restart", Support::supported,
+       "s6-supervise restarts longruns; ./finish exits 125 after a success or with never"},
       {"restartDelay", Support::emulated, "sleep in ./finish (a fixed delay)"},
       {"maxRestartDelay", Support::lost, "s6-supervise restarts at a fixed pace, without backoff"},
       {"stableAfter", Support::emulated, "part of s6-permafailon's time window in ./finish"},
@@ -48,19 +51,25 @@ const std::vector<PropertySupport>& s6_rc_capabilities() {
       {"startTimeout", Support::supported, "timeout-up"},
       {"successExitCodes", Support::emulated, "./finish (a oneshot's up) treats them as a success"},
       {"readiness.pidFile", Support::emulated, "notification-fd, with s6-notifyoncheck running ./data/check"},
-      {"readiness.tcp", Support::emulated, "notification-fd, with s6-notifyoncheck connecting (bash's /dev/tcp)"},
+      {"readiness.tcp", Support::emulated,
+       "notification-fd, with s6-notifyoncheck connecting (bash's /dev/tcp)"},
       {"readiness.command", Support::emulated, "notification-fd, with s6-notifyoncheck running the command"},
-      {"readiness.notify", Support::lost, "s6 reads readiness from notification-fd, not $NOTIFY_SOCKET; ready once started"},
+      {"readiness.notify", Support::lost,
+       "s6 reads readiness from notification-fd, not $NOTIFY_SOCKET; ready once started"},
       {"liveness", Support::lost, "s6-rc has no health probe"},
       {"autostart", Support::supported, "left out of the nixpm bundle"},
   };
   return table;
 }
 
-bool is_oneshot(const InstanceSpec& spec) { return spec.supervision.type == config::ProcessType::oneshot; }
+bool is_oneshot(const InstanceSpec& spec) {
+  return spec.supervision.type == config::ProcessType::oneshot;
+}
 
 // The atomic service that runs the instance: the oneshot itself, or the producer of the pipeline.
-std::string main_service(const InstanceSpec& spec) { return is_oneshot(spec) ? spec.name : spec.name + "-srv"; }
+std::string main_service(const InstanceSpec& spec) {
+  return is_oneshot(spec) ? spec.name : spec.name + "-srv";
+}
 
 std::string lines_of(const std::vector<std::string>& names) {
   std::string text;
@@ -88,18 +97,19 @@ void check_names(const config::Definitions& definitions) {
   std::map<std::string, std::string> owner;
   auto claim = [&](const std::string& service, const std::string& instance) {
     if (service.starts_with("s6rc-") || service.starts_with("s6-rc-"))
-      throw GenerateError("instance '" + instance + "': s6-rc reserves names starting with s6rc- and s6-rc- ('" +
-                          service + "')");
+      throw GenerateError("instance '" + instance +
+                          "': s6-rc reserves names starting with s6rc- and s6-rc- ('" + service + "')");
     const auto [it, fresh] = owner.emplace(service, instance);
     if (!fresh)
-      throw GenerateError("instances '" + it->second + "' and '" + instance + "' both need the s6-rc service name '" +
-                          service + "' (a longrun <name> becomes <name>-srv, <name>-log and the bundle <name>)");
+      throw GenerateError("instances '" + it->second + "' and '" + instance +
+                          "' both need the s6-rc service name '" + service +
+                          "' (a longrun <name> becomes <name>-srv, <name>-log and the bundle <name>)");
   };
   owner.emplace(std::string(kBundle), "");
   for (const auto& spec : definitions.instances) {
     if (spec.name == kBundle)
-      throw GenerateError("instance '" + spec.name + "': s6-rc output uses the name '" + std::string(kBundle) +
-                          "' for the bundle of every instance");
+      throw GenerateError("instance '" + spec.name + "': s6-rc output uses the name '" +
+                          std::string(kBundle) + "' for the bundle of every instance");
     claim(spec.name, spec.name);
     if (!is_oneshot(spec)) {
       claim(spec.name + "-srv", spec.name);
@@ -134,8 +144,10 @@ class S6RcAdapter final : public ManagerAdapter {
         files = oneshot_files(spec, options);
       } else {
         files = {{"type", "longrun\n", kData}};
-        for (auto& file : sd::longrun_files(spec, definitions, options, sd::Suite::s6_rc)) files.push_back(std::move(file));
-        files.push_back({"timeout-up", sd::milliseconds(spec.supervision.start_timeout_seconds) + "\n", kData});
+        for (auto& file : sd::longrun_files(spec, definitions, options, sd::Suite::s6_rc))
+          files.push_back(std::move(file));
+        files.push_back(
+            {"timeout-up", sd::milliseconds(spec.supervision.start_timeout_seconds) + "\n", kData});
         files.push_back({"producer-for", spec.name + "-log\n", kData});
       }
       const auto dependencies = sd::dependency_names(spec);

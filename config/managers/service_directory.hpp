@@ -25,8 +25,9 @@ bool signals_readiness(const config::InstanceSpec& spec);
 // the control files (runit: control/t, down; s6 and s6-rc: notification-fd, down-signal, timeout-kill,
 // timeout-finish, max-death-tally; s6: down) and, for runit and s6, the logger in log/. s6-rc adds its
 // own files (type, dependencies, the logger service) around these.
-std::vector<OutputFile> longrun_files(const config::InstanceSpec& spec, const config::Definitions& definitions,
-                                      const GenerateOptions& options, Suite suite);
+std::vector<OutputFile> longrun_files(const config::InstanceSpec& spec,
+                                      const config::Definitions& definitions, const GenerateOptions& options,
+                                      Suite suite);
 
 // ./run. For runit and s6 it first starts the dependencies and waits until they are up (ready, where they
 // signal it); s6-rc orders them itself. A oneshot (runit, s6) runs to completion and then stays up, so
@@ -51,8 +52,8 @@ std::optional<std::string> script_of_execline_sh_command(std::string_view line);
 // directory `dir`: a string is the file's content, a number its content as a line ("3\n"), true an empty
 // file, false or null removes the file. A replaced file keeps its mode; a new one is executable when its
 // content starts with "#!". Throws GenerateError for paths that leave the directory, lists and maps.
-void apply_file_overrides(const config::InstanceSpec& spec, std::string_view manager, const std::filesystem::path& dir,
-                          std::vector<OutputFile>& files);
+void apply_file_overrides(const config::InstanceSpec& spec, std::string_view manager,
+                          const std::filesystem::path& dir, std::vector<OutputFile>& files);
 
 // Milliseconds for s6's and s6-rc's timeout files (at least 1: 0 would mean "no timeout").
 std::string milliseconds(double seconds);

@@ -19,7 +19,8 @@ bool shell_can_assign(std::string_view name) {
   return true;
 }
 
-std::vector<std::string> with_option(std::vector<std::string> argv, std::string_view option, const std::string& value) {
+std::vector<std::string> with_option(std::vector<std::string> argv, std::string_view option,
+                                     const std::string& value) {
   if (!value.empty()) {
     argv.emplace_back(option);
     argv.push_back(value);
@@ -84,9 +85,10 @@ std::string create_credentials(const config::InstanceSpec& spec) {
 
 std::string make_state_directories(const GenerateOptions& options) {
   // GenerateOptions knows no tmp, lib and cache directories of its own: they are nixpmd's defaults.
-  const std::vector<std::string> dirs{options.state_dir.string(), s::runtime_dir(options).string(),
-                                      s::log_dir(options).string(), (options.state_dir / "tmp").string(),
-                                      (options.state_dir / "lib").string(), (options.state_dir / "cache").string()};
+  const std::vector<std::string> dirs{
+      options.state_dir.string(),           s::runtime_dir(options).string(),
+      s::log_dir(options).string(),         (options.state_dir / "tmp").string(),
+      (options.state_dir / "lib").string(), (options.state_dir / "cache").string()};
   return "mkdir -p " + s::shell_command(dirs) + "\n";
 }
 
@@ -122,7 +124,8 @@ std::string daemon_proxy(const DaemonProxy& proxy) {
   const std::string stop = s::signal_name(proxy.stop_signal);
   // Polled every tenth of a second where sleep takes fractions, else every second (fewer rounds then).
   const long rounds = std::lround(std::ceil(std::max(proxy.start_timeout_seconds, 0.1) * 10));
-  std::string ready = "pid=$(cat " + pid_file + " 2>/dev/null) && [ -n \"$pid\" ] && kill -0 \"$pid\" 2>/dev/null";
+  std::string ready =
+      "pid=$(cat " + pid_file + " 2>/dev/null) && [ -n \"$pid\" ] && kill -0 \"$pid\" 2>/dev/null";
   if (!proxy.ready_check.empty()) ready += " && " + proxy.ready_check;
 
   std::string script;
@@ -133,8 +136,8 @@ std::string daemon_proxy(const DaemonProxy& proxy) {
   script += "rounds=0\n";
   script += "until " + ready + "; do\n";
   script += "  if [ \"$rounds\" -ge " + std::to_string(rounds) + " ]; then\n";
-  script += "    echo \"nixpm: the daemon is not ready after " + s::format_seconds(proxy.start_timeout_seconds) +
-            " s; its pid file:\" " + pid_file + " >&2\n";
+  script += "    echo \"nixpm: the daemon is not ready after " +
+            s::format_seconds(proxy.start_timeout_seconds) + " s; its pid file:\" " + pid_file + " >&2\n";
   script += "    exit 1\n";
   script += "  fi\n";
   script += "  sleep 0.1 2>/dev/null || { sleep 1; rounds=$((rounds + 9)); }\n";
@@ -142,7 +145,8 @@ std::string daemon_proxy(const DaemonProxy& proxy) {
   script += "done\n";
   if (!proxy.on_ready.empty()) script += proxy.on_ready + "\n";
   script += "stopping=\n";
-  script += "trap 'stopping=1; kill -s " + stop + " \"$pid\"' TERM INT" + (stop == "TERM" || stop == "INT" ? "" : " " + stop) + "\n";
+  script += "trap 'stopping=1; kill -s " + stop + " \"$pid\"' TERM INT" +
+            (stop == "TERM" || stop == "INT" ? "" : " " + stop) + "\n";
   for (const char* signal : {"HUP", "QUIT", "USR1", "USR2"})
     if (stop != signal) script += "trap 'kill -s " + std::string(signal) + " \"$pid\"' " + signal + "\n";
   // `wait` (unlike a plain sleep) lets the traps run as soon as a signal arrives.
@@ -154,7 +158,8 @@ std::string daemon_proxy(const DaemonProxy& proxy) {
   return script;
 }
 
-std::string translating_parent(std::string_view command, int stop_signal, const std::vector<int>& success_codes) {
+std::string translating_parent(std::string_view command, int stop_signal,
+                               const std::vector<int>& success_codes) {
   std::string script;
   script += std::string(command) + " &\n";
   script += "child=$!\n";

@@ -51,7 +51,7 @@ std::string exit_code_pattern(const std::vector<int>& codes);
 // stop signal, HUP, QUIT, USR1 and USR2 as they are. It exits 0 after a stop it passed on, else 1 (the
 // daemon died by itself, a failure).
 struct DaemonProxy {
-  std::string start_command;     // sh command line starting the daemon (which forks and exits)
+  std::string start_command;  // sh command line starting the daemon (which forks and exits)
   std::string pid_file;
   double start_timeout_seconds = 60;
   int stop_signal = 15;
@@ -63,7 +63,8 @@ std::string daemon_proxy(const DaemonProxy& proxy);
 // Runs `command` (an sh command line) as a child and stays its parent: a TERM from the manager becomes
 // `stop_signal` for the child, and the script exits 0 when the child exits with a success code, else
 // with the child's status. For managers that can neither choose the stop signal nor the success codes.
-std::string translating_parent(std::string_view command, int stop_signal, const std::vector<int>& success_codes);
+std::string translating_parent(std::string_view command, int stop_signal,
+                               const std::vector<int>& success_codes);
 
 // One line of text (a description in a comment): newlines become spaces.
 std::string one_line(std::string_view text);

@@ -5,6 +5,7 @@ is left running. A second system checks that the start order holds with readines
 and a forking daemon. Every generated script also passes sh -n and shellcheck."""
 
 import os
+import pwd
 import shutil
 import signal
 import subprocess
@@ -17,7 +18,8 @@ EXAMPLE = os.path.join(SOURCE_DIR, "examples", "webapps", "processes.yaml")
 
 # A system whose start order is observable: `app` records, as it starts, whether what it depends on was
 # done (the oneshot), ready (the port that opens only a second after its process starts) and running
-# (the forking daemon tracked by its pid file).
+# (the forking daemon tracked by its pid file). Its initialize runs as root (it writes into the root-owned
+# state dir), then the program runs as `nobody` (system scope).
 ORDER_FIXTURE = """
 instances:
   prepare:
@@ -38,6 +40,7 @@ instances:
     process: /bin/sleep
     args: ["100000"]
     dependencies: [slow, cache]
+    user: nobody
     initialize: |
       {{ test -s ${{stateDir}}/prepared && echo prepared || echo not-prepared
         python3 -c 'import socket; socket.create_connection(("127.0.0.1", {slow_port}), 1)' 2>/dev/null && echo slow-ready || echo slow-not-ready
@@ -53,12 +56,30 @@ def default_signals():
         signal.signal(sig, signal.SIG_DFL)
 
 
-def parent_of(pid):
+def stat_fields(pid):
+    """/proc/<pid>/stat after the command name (state, ppid, ...), or None once the process is gone."""
     try:
         with open(f"/proc/{pid}/stat") as f:
-            return int(f.read().rsplit(")", 1)[1].split()[1])
-    except (FileNotFoundError, ProcessLookupError, ValueError):
+            return f.read().rsplit(")", 1)[1].split()
+    except (FileNotFoundError, ProcessLookupError):
         return None
+
+
+def parent_of(pid):
+    fields = stat_fields(pid)
+    return int(fields[1]) if fields else None
+
+
+def identity(pid):
+    """(pid, start time): unlike a pid alone, never taken by a later process."""
+    fields = stat_fields(pid)
+    return (pid, fields[19]) if fields else None
+
+
+def still_running(process):
+    pid, start = process
+    fields = stat_fields(pid)
+    return fields is not None and fields[19] == start and fields[0] != "Z"
 
 
 def descendants(root):
@@ -116,7 +137,7 @@ class SupervisionTree:
         self.state = os.path.join(self.tmp, "state")
         os.makedirs(self.state)
         self.supervisor = None
-        self.seen = set()  # every process the supervision tree had, to check that none outlives it
+        self.seen = set()  # every process (pid, start time) the tree had, to check that none outlives it
 
     def tearDown(self):
         if self.supervisor is not None and self.supervisor.poll() is None:
@@ -125,9 +146,9 @@ class SupervisionTree:
                 self.shut_down()
             except Exception:  # noqa: BLE001 (the failure that matters is the test's own)
                 pass
-            for pid in self.seen | descendants(self.supervisor.pid) | {self.supervisor.pid}:
-                if pid_alive(pid):
-                    os.kill(pid, signal.SIGKILL)
+            for process in self.seen | self.tree():
+                if still_running(process):
+                    os.kill(process[0], signal.SIGKILL)
             self.supervisor.wait(timeout=10)
 
     # ---- generation --------------------------------------------------------------------------------
@@ -180,15 +201,18 @@ class SupervisionTree:
         self.remember()
         return pids
 
+    def tree(self):
+        return {p for p in map(identity, descendants(self.supervisor.pid) | {self.supervisor.pid}) if p}
+
     def remember(self):
-        self.seen |= descendants(self.supervisor.pid)
+        self.seen |= self.tree()
 
     def shut_down_and_check_nothing_is_left(self, extra_pids=()):
         self.remember()
-        self.seen |= set(extra_pids)
+        self.seen |= {p for p in map(identity, extra_pids) if p}
         self.shut_down()
         self.assertEqual(self.supervisor.wait(timeout=30), self.expected_supervisor_status)
-        wait_until(lambda: not any(pid_alive(pid) for pid in self.seen), timeout=20,
+        wait_until(lambda: not any(still_running(process) for process in self.seen), timeout=20,
                    what="every process of the tree to be gone")
 
     def proxied(self, host):
@@ -236,8 +260,12 @@ class SupervisionTree:
         order = os.path.join(self.state, "order")
         wait_until(lambda: len(read(order).split()) == 3, what="app's initialize")
         self.assertEqual(read(order).split(), ["prepared", "slow-ready", "cache-up"])
-        # initialize ran in app's own process, which then became the program.
+        # initialize ran in app's own process, which then became the program (as nobody, as root runs it).
         wait_until(lambda: comm(pids["app"]) == "sleep", what="app's initialize to exec the program")
+        if os.geteuid() == 0:
+            with open(f"/proc/{pids['app']}/status") as f:
+                uids = next(line for line in f if line.startswith("Uid:")).split()[1:]
+            self.assertEqual(set(uids), {str(pwd.getpwnam("nobody").pw_uid)})
 
         # The forking daemon: its proxy follows the pid file; a killed daemon is started again.
         pid_file = os.path.join(self.state, "run", "cache.pid")

@@ -13,7 +13,9 @@ using namespace nixpm;
 
 namespace {
 
-const managers::ManagerAdapter& cygrunsrv() { return *managers::find_manager("cygrunsrv"); }
+const managers::ManagerAdapter& cygrunsrv() {
+  return *managers::find_manager("cygrunsrv");
+}
 
 managers::Generated generate(std::string_view yaml) {
   const auto result = config::load_definitions_text(yaml, "test.yaml", testing::kGoldenDirs);
@@ -35,13 +37,15 @@ std::string content(const managers::Generated& generated, const std::string& pat
   return file->content;
 }
 
-bool contains(const std::string& text, std::string_view part) { return text.find(part) != std::string::npos; }
+bool contains(const std::string& text, std::string_view part) {
+  return text.find(part) != std::string::npos;
+}
 
 std::vector<std::string> lines(const std::vector<managers::Loss>& losses) {
   std::vector<std::string> text;
   for (const auto& loss : losses)
-    text.push_back(loss.instance + ": " + loss.property + ": " + std::string(managers::to_string(loss.support)) + ": " +
-                   loss.note);
+    text.push_back(loss.instance + ": " + loss.property + ": " +
+                   std::string(managers::to_string(loss.support)) + ": " + loss.note);
   return text;
 }
 
@@ -51,9 +55,9 @@ TEST_CASE("golden: cygrunsrv") {
   testing::check_golden(
       cygrunsrv().generate(testing::load_golden_fixture(testing::full_fixture()), testing::golden_options()),
       "cygrunsrv", "full");
-  testing::check_golden(
-      cygrunsrv().generate(testing::load_golden_fixture(testing::webapps_fixture()), testing::golden_options()),
-      "cygrunsrv", "webapps");
+  testing::check_golden(cygrunsrv().generate(testing::load_golden_fixture(testing::webapps_fixture()),
+                                             testing::golden_options()),
+                        "cygrunsrv", "webapps");
 }
 
 TEST_CASE("cygrunsrv: one --install per instance in dependency order; stop and remove go the other way") {
@@ -73,24 +77,32 @@ instances:
   CHECK(generated.start_order == std::vector<std::string>{"nixpm-db", "nixpm-web"});
   CHECK(find(generated, "cygrunsrv.sh")->mode == 0755);
   const auto script = content(generated, "cygrunsrv.sh");
-  CHECK(contains(script, "  cygrunsrv --install nixpm-db \\\n    --path /usr/sbin/dbd \\\n    --args -d \\\n"
-                         "    --chdir /var \\\n    --disp 'nixpm db' \\\n    --type manual \\\n"
-                         "    --pidfile /var/run/db.pid \\\n"));
+  CHECK(contains(script,
+                 "  cygrunsrv --install nixpm-db \\\n    --path /usr/sbin/dbd \\\n    --args -d \\\n"
+                 "    --chdir /var \\\n    --disp 'nixpm db' \\\n    --type manual \\\n"
+                 "    --pidfile /var/run/db.pid \\\n"));
   // cygrunsrv splits --args at spaces and takes one level of '...' or "...".
-  CHECK(contains(script, "    --args '--title \"it'\\''s web\" '\\''say \"hi\"'\\'' plain '\\''two words'\\'' '\\'''\\''' \\\n"));
-  CHECK(contains(script, "    --env PORT=80 \\\n    --dep nixpm-db \\\n    --disp 'nixpm web' \\\n"
-                         "    --desc 'The web server' \\\n    --user www \\\n    --termsig INT \\\n"));
-  CHECK(contains(script, "    --stdout /var/log/web.log \\\n    --stderr /var/log/web.log \\\n    --shutdown\n"));
+  CHECK(contains(script,
+                 "    --args '--title \"it'\\''s web\" '\\''say \"hi\"'\\'' plain '\\''two words'\\'' "
+                 "'\\'''\\''' \\\n"));
+  CHECK(contains(script,
+                 "    --env PORT=80 \\\n    --dep nixpm-db \\\n    --disp 'nixpm web' \\\n"
+                 "    --desc 'The web server' \\\n    --user www \\\n    --termsig INT \\\n"));
+  CHECK(contains(script,
+                 "    --stdout /var/log/web.log \\\n    --stderr /var/log/web.log \\\n    --shutdown\n"));
   // Only what starts by default is started; stop and remove go dependents first.
   CHECK(contains(script, "start_services() {\n  cygrunsrv --start nixpm-web\n}\n"));
-  CHECK(contains(script, "  cygrunsrv --stop nixpm-web 2>/dev/null || true\n  cygrunsrv --stop nixpm-db 2>/dev/null || true\n"));
+  CHECK(contains(
+      script,
+      "  cygrunsrv --stop nixpm-web 2>/dev/null || true\n  cygrunsrv --stop nixpm-db 2>/dev/null || true\n"));
   CHECK(contains(script, "  stop_services\n  cygrunsrv --remove nixpm-web\n  cygrunsrv --remove nixpm-db\n"));
   CHECK_FALSE(contains(script, "here="));
   CHECK(generated.files.size() == 1);
   CHECK(generated.losses.empty());
 }
 
-TEST_CASE("cygrunsrv: a <name>.sh wrapper carries files, initialize, path, umask, nice and unquotable arguments") {
+TEST_CASE(
+    "cygrunsrv: a <name>.sh wrapper carries files, initialize, path, umask, nice and unquotable arguments") {
   const auto generated = generate(R"(
 instances:
   web:
@@ -105,17 +117,21 @@ instances:
 )");
   const auto wrapper = content(generated, "web.sh");
   CHECK(find(generated, "web.sh")->mode == 0755);
-  CHECK(contains(wrapper, "printf '%s' 'x\n' > /etc/web.conf\numask 027\nexport PATH=/opt/web/bin:/opt/web/sbin:\"$PATH\"\n"
-                          "exec nice -n 2 /bin/sh -ec 'true\nexec \"$0\" \"$@\"' /usr/bin/web 'both '\\'' and \"'\n"));
+  CHECK(contains(
+      wrapper,
+      "printf '%s' 'x\n' > /etc/web.conf\numask 027\nexport PATH=/opt/web/bin:/opt/web/sbin:\"$PATH\"\n"
+      "exec nice -n 2 /bin/sh -ec 'true\nexec \"$0\" \"$@\"' /usr/bin/web 'both '\\'' and \"'\n"));
   const auto script = content(generated, "cygrunsrv.sh");
   CHECK(contains(script, "here=$(cd \"$(dirname \"$0\")\" && pwd)\n"));
   CHECK(contains(script, "    --path /bin/sh \\\n    --args \"\\\"$here/web.sh\\\"\" \\\n"));
-  CHECK(lines(generated.losses) ==
-        std::vector<std::string>{"web: path: emulated: PATH exported by the <name>.sh wrapper",
-                                 "web: umask: emulated: umask in the <name>.sh wrapper",
-                                 "web: nice: emulated: nice -n in the <name>.sh wrapper",
-                                 "web: initialize: emulated: /bin/sh -ec in the <name>.sh wrapper, which then execs the program (as --user, not root)",
-                                 "web: files: emulated: written by the <name>.sh wrapper before every start"});
+  CHECK(
+      lines(generated.losses) ==
+      std::vector<std::string>{"web: path: emulated: PATH exported by the <name>.sh wrapper",
+                               "web: umask: emulated: umask in the <name>.sh wrapper",
+                               "web: nice: emulated: nice -n in the <name>.sh wrapper",
+                               "web: initialize: emulated: /bin/sh -ec in the <name>.sh wrapper, which then "
+                               "execs the program (as --user, not root)",
+                               "web: files: emulated: written by the <name>.sh wrapper before every start"});
 }
 
 TEST_CASE("cygrunsrv: restarts and readiness are lost, and said so") {
@@ -126,7 +142,8 @@ instances:
 )");
   CHECK(lines(generated.losses) ==
         std::vector<std::string>{
-            "job: oneshot: lost: a service that stops when its program ends; dependents do not wait for its success",
+            "job: oneshot: lost: a service that stops when its program ends; dependents do not wait for its "
+            "success",
             "web: restart: lost: cygrunsrv does not restart a program that exits",
             "web: stopTimeout: lost: cygrunsrv waits for the program without a SIGKILL deadline",
             "web: readiness.tcp: lost: the service counts as running once started"});
@@ -149,14 +166,17 @@ instances:
         extraArguments: [--neverexits]
 )");
   const auto script = content(generated, "cygrunsrv.sh");
-  CHECK(contains(script, "    --env B=2 \\\n    --env C=3 \\\n    --dep Tcpip \\\n    --disp Web \\\n    --passwd secret \\\n"));
+  CHECK(contains(
+      script,
+      "    --env B=2 \\\n    --env C=3 \\\n    --dep Tcpip \\\n    --disp Web \\\n    --passwd secret \\\n"));
   CHECK(contains(script, "    --stderr /var/log/web.log \\\n    --neverexits\n"));
   CHECK_FALSE(contains(script, "--shutdown"));
-  CHECK_THROWS_WITH(generate(R"(
+  CHECK_THROWS_WITH(
+      generate(R"(
 instances:
   web: { process: /usr/bin/web, overrides: { cygrunsrv: { dependecies: [Tcpip] } } }
 )"),
-                    Catch::Contains("unknown key overrides.cygrunsrv.dependecies (known: args, dependencies"));
+      Catch::Contains("unknown key overrides.cygrunsrv.dependecies (known: args, dependencies"));
   CHECK_THROWS_WITH(generate(R"(
 instances:
   web: { process: /usr/bin/web, overrides: { cygrunsrv: { dependencies: Tcpip } } }

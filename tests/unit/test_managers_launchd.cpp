@@ -13,7 +13,9 @@ using namespace nixpm;
 
 namespace {
 
-const managers::ManagerAdapter& launchd() { return *managers::find_manager("launchd"); }
+const managers::ManagerAdapter& launchd() {
+  return *managers::find_manager("launchd");
+}
 
 managers::Generated generate(std::string_view yaml, managers::Scope scope = managers::Scope::system) {
   const auto result = config::load_definitions_text(yaml, "test.yaml", testing::kGoldenDirs);
@@ -30,13 +32,15 @@ std::string content(const managers::Generated& generated, const std::string& pat
   return found->content;
 }
 
-bool contains(const std::string& text, std::string_view part) { return text.find(part) != std::string::npos; }
+bool contains(const std::string& text, std::string_view part) {
+  return text.find(part) != std::string::npos;
+}
 
 std::vector<std::string> lines(const std::vector<managers::Loss>& losses) {
   std::vector<std::string> text;
   for (const auto& loss : losses)
-    text.push_back(loss.instance + ": " + loss.property + ": " + std::string(managers::to_string(loss.support)) + ": " +
-                   loss.note);
+    text.push_back(loss.instance + ": " + loss.property + ": " +
+                   std::string(managers::to_string(loss.support)) + ": " + loss.note);
   return text;
 }
 
@@ -44,17 +48,18 @@ std::vector<std::string> lines(const std::vector<managers::Loss>& losses) {
 
 TEST_CASE("golden: launchd") {
   testing::check_golden(
-      launchd().generate(testing::load_golden_fixture(testing::full_fixture()), testing::golden_options()), "launchd",
-      "full");
+      launchd().generate(testing::load_golden_fixture(testing::full_fixture()), testing::golden_options()),
+      "launchd", "full");
   testing::check_golden(
       launchd().generate(testing::load_golden_fixture(testing::webapps_fixture()), testing::golden_options()),
       "launchd", "webapps");
 }
 
 TEST_CASE("golden: launchd user agents") {
-  testing::check_golden(launchd().generate(testing::load_golden_fixture(testing::webapps_fixture(), managers::Scope::user),
-                                           testing::golden_options(managers::Scope::user)),
-                        "launchd", "webapps-user");
+  testing::check_golden(
+      launchd().generate(testing::load_golden_fixture(testing::webapps_fixture(), managers::Scope::user),
+                         testing::golden_options(managers::Scope::user)),
+      "launchd", "webapps-user");
 }
 
 TEST_CASE("launchd: a plain process is a LaunchDaemon with its settings as plist keys") {
@@ -75,11 +80,15 @@ instances:
 )");
   CHECK(generated.start_order == std::vector<std::string>{"org.nixpm.web"});
   const auto plist = content(generated, "LaunchDaemons/org.nixpm.web.plist");
-  CHECK(plist.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<!DOCTYPE plist PUBLIC \"-//Apple//DTD PLIST 1.0//EN\""));
+  CHECK(plist.starts_with(
+      "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<!DOCTYPE plist PUBLIC \"-//Apple//DTD PLIST 1.0//EN\""));
   CHECK(contains(plist, "\t<key>Label</key>\n\t<string>org.nixpm.web</string>\n"));
-  CHECK(contains(plist, "\t<array>\n\t\t<string>/usr/bin/web</string>\n\t\t<string>--name</string>\n"
-                        "\t\t<string>a &lt;b&gt; &amp; c</string>\n\t</array>\n"));
-  CHECK(contains(plist, "\t\t<key>PATH</key>\n\t\t<string>/opt/web/bin:/opt/web/sbin:/usr/bin:/bin:/usr/sbin:/sbin</string>\n"));
+  CHECK(contains(plist,
+                 "\t<array>\n\t\t<string>/usr/bin/web</string>\n\t\t<string>--name</string>\n"
+                 "\t\t<string>a &lt;b&gt; &amp; c</string>\n\t</array>\n"));
+  CHECK(contains(plist,
+                 "\t\t<key>PATH</key>\n\t\t<string>/opt/web/bin:/opt/web/sbin:/usr/bin:/bin:/usr/sbin:/sbin</"
+                 "string>\n"));
   CHECK(contains(plist, "<key>WorkingDirectory</key>\n\t<string>/srv/web</string>"));
   CHECK(contains(plist, "<key>UserName</key>\n\t<string>www</string>"));
   CHECK(contains(plist, "<key>Umask</key>\n\t<integer>18</integer>"));
@@ -105,11 +114,12 @@ instances:
   CHECK(contains(plist, "<key>RunAtLoad</key>\n\t<false/>\n\t<key>Disabled</key>\n\t<true/>"));
   CHECK(contains(content(generated, "LaunchAgents/org.nixpm.db.plist"),
                  "<key>KeepAlive</key>\n\t<dict>\n\t\t<key>SuccessfulExit</key>\n\t\t<false/>\n\t</dict>"));
-  CHECK(lines(generated.losses) ==
-        std::vector<std::string>{
-            "db: readiness.tcp: lost: launchd has no readiness (and orders no dependents)",
-            "web: user: lost: user scope: everything runs as the user who runs the manager",
-            "web: dependencies: lost: launchd has no dependency ordering: every job starts when it is loaded"});
+  CHECK(
+      lines(generated.losses) ==
+      std::vector<std::string>{
+          "db: readiness.tcp: lost: launchd has no readiness (and orders no dependents)",
+          "web: user: lost: user scope: everything runs as the user who runs the manager",
+          "web: dependencies: lost: launchd has no dependency ordering: every job starts when it is loaded"});
 }
 
 TEST_CASE("launchd: files, a forking daemon, a stop signal and success codes go through a /bin/sh wrapper") {
@@ -125,12 +135,18 @@ instances:
   food: { daemon: /usr/sbin/food, pidFile: /run/food.pid }
 )");
   const auto web = content(generated, "LaunchDaemons/org.nixpm.web.plist");
-  CHECK(contains(web, "\t\t<string>/bin/sh</string>\n\t\t<string>-c</string>\n\t\t<string># web: the /bin/sh wrapper"));
-  CHECK(contains(web, "printf '%s' 'port 80\n' &gt; /etc/web.conf\n\"$@\" &amp;\nchild=$!\ntrap 'kill -s QUIT \"$child\"' TERM\n"));
+  CHECK(contains(
+      web, "\t\t<string>/bin/sh</string>\n\t\t<string>-c</string>\n\t\t<string># web: the /bin/sh wrapper"));
+  CHECK(contains(web,
+                 "printf '%s' 'port 80\n' &gt; /etc/web.conf\n\"$@\" &amp;\nchild=$!\ntrap 'kill -s QUIT "
+                 "\"$child\"' TERM\n"));
   CHECK(contains(web, "case $status in 0|3) exit 0 ;; esac\n"));
   // After the wrapper: $0, then initialize in the program's own process, then the program.
-  CHECK(contains(web, "</string>\n\t\t<string>org.nixpm.web</string>\n\t\t<string>/bin/sh</string>\n\t\t<string>-ec</string>\n"
-                      "\t\t<string>mkdir -p /tmp/web\nexec \"$0\" \"$@\"</string>\n\t\t<string>/usr/bin/web</string>\n"));
+  CHECK(contains(
+      web,
+      "</string>\n\t\t<string>org.nixpm.web</string>\n\t\t<string>/bin/sh</string>\n\t\t<string>-ec</"
+      "string>\n"
+      "\t\t<string>mkdir -p /tmp/web\nexec \"$0\" \"$@\"</string>\n\t\t<string>/usr/bin/web</string>\n"));
   const auto food = content(generated, "LaunchDaemons/org.nixpm.food.plist");
   CHECK(contains(food, "rm -f /run/food.pid\n\"$@\" || exit $?\n"));
   CHECK(contains(food, "<string>org.nixpm.food</string>\n\t\t<string>/usr/sbin/food</string>\n\t</array>"));
@@ -151,9 +167,12 @@ instances:
         Weight: 0.5
 )");
   const auto plist = content(generated, "LaunchDaemons/org.nixpm.web.plist");
-  CHECK(contains(plist, "<key>KeepAlive</key>\n\t<dict>\n\t\t<key>SuccessfulExit</key>\n\t\t<false/>\n"
-                        "\t\t<key>NetworkState</key>\n\t\t<true/>\n\t</dict>"));
-  CHECK(contains(plist, "<key>SoftResourceLimits</key>\n\t<dict>\n\t\t<key>NumberOfFiles</key>\n\t\t<integer>4096</integer>"));
+  CHECK(contains(plist,
+                 "<key>KeepAlive</key>\n\t<dict>\n\t\t<key>SuccessfulExit</key>\n\t\t<false/>\n"
+                 "\t\t<key>NetworkState</key>\n\t\t<true/>\n\t</dict>"));
+  CHECK(contains(
+      plist,
+      "<key>SoftResourceLimits</key>\n\t<dict>\n\t\t<key>NumberOfFiles</key>\n\t\t<integer>4096</integer>"));
   CHECK_FALSE(contains(plist, "StandardErrorPath"));
   // New keys come last, in the overrides' own (alphabetical) order.
   CHECK(contains(plist, "<key>LowPriorityIO</key>\n\t<true/>\n\t<key>SoftResourceLimits</key>"));

@@ -14,7 +14,9 @@ using managers::Loss;
 
 namespace {
 
-const managers::ManagerAdapter& runit() { return *managers::find_manager("runit"); }
+const managers::ManagerAdapter& runit() {
+  return *managers::find_manager("runit");
+}
 
 config::Definitions load(std::string_view yaml) {
   const auto result = config::load_definitions_text(yaml, "test.yaml", testing::kGoldenDirs);
@@ -40,25 +42,28 @@ std::string content(const managers::Generated& generated, const std::string& pat
   return file->content;
 }
 
-bool contains(const std::string& text, std::string_view part) { return text.find(part) != std::string::npos; }
+bool contains(const std::string& text, std::string_view part) {
+  return text.find(part) != std::string::npos;
+}
 
 // "instance: property: support: note", one line per loss, for readable comparisons.
 std::vector<std::string> lines(const std::vector<Loss>& losses) {
   std::vector<std::string> text;
   for (const auto& loss : losses)
-    text.push_back(loss.instance + ": " + loss.property + ": " + std::string(managers::to_string(loss.support)) + ": " +
-                   loss.note);
+    text.push_back(loss.instance + ": " + loss.property + ": " +
+                   std::string(managers::to_string(loss.support)) + ": " + loss.note);
   return text;
 }
 
 }  // namespace
 
 TEST_CASE("golden: runit") {
-  testing::check_golden(runit().generate(testing::load_golden_fixture(testing::full_fixture()), testing::golden_options()),
-                        "runit", "full");
   testing::check_golden(
-      runit().generate(testing::load_golden_fixture(testing::webapps_fixture()), testing::golden_options()), "runit",
-      "webapps");
+      runit().generate(testing::load_golden_fixture(testing::full_fixture()), testing::golden_options()),
+      "runit", "full");
+  testing::check_golden(
+      runit().generate(testing::load_golden_fixture(testing::webapps_fixture()), testing::golden_options()),
+      "runit", "webapps");
 }
 
 TEST_CASE("runit: a plain process is exec'd by ./run, logged by svlogd, in dependency order") {
@@ -85,11 +90,13 @@ instances:
   CHECK(contains(content(generated, "web/finish"), "case \"$1\" in 0) exec sv down . ;; esac"));
   CHECK(find(generated, "web/check") == nullptr);
   CHECK(find(generated, "web/down") == nullptr);
-  constexpr std::string_view kRestart = "restart: emulated: runsv restarts by itself; ./finish runs sv down after a success or with never";
+  constexpr std::string_view kRestart =
+      "restart: emulated: runsv restarts by itself; ./finish runs sv down after a success or with never";
   CHECK(lines(generated.losses) ==
-        std::vector<std::string>{"web: dependencies: emulated: ./run starts them with sv -w start and waits for their "
-                                 "./check; runit does not order stops",
-                                 "web: " + std::string(kRestart), "db: " + std::string(kRestart)});
+        std::vector<std::string>{
+            "web: dependencies: emulated: ./run starts them with sv -w start and waits for their "
+            "./check; runit does not order stops",
+            "web: " + std::string(kRestart), "db: " + std::string(kRestart)});
   // Nothing to carry when runsv's own behaviour is nixpm's.
   const auto always = generate(R"(
 instances:
@@ -116,8 +123,9 @@ instances:
   CHECK(contains(run, "export PORT=80\n"));
   CHECK(contains(run, "export PATH=/opt/web/bin:/opt/web/sbin:\"${PATH:-/usr/local/bin:/usr/bin:/bin}\"\n"));
   // initialize runs as root (as nixpmd runs it), in the process that then becomes the program as www.
-  CHECK(contains(run, "exec chpst -n 5 /bin/sh -ec 'mkdir -p /var/lib/web\nexec \"$0\" \"$@\"' chpst -u www "
-                      "env 'odd.name=x y' /usr/bin/web\n"));
+  CHECK(contains(run,
+                 "exec chpst -n 5 /bin/sh -ec 'mkdir -p /var/lib/web\nexec \"$0\" \"$@\"' chpst -u www "
+                 "env 'odd.name=x y' /usr/bin/web\n"));
   const auto plain = generate(R"(
 instances:
   web: { process: /usr/bin/web, nice: 5, user: www }
@@ -131,7 +139,8 @@ instances:
                              managers::Scope::user);
   CHECK(contains(content(user, "web/run"), "exec /usr/bin/web\n"));
   CHECK(lines(user.losses) ==
-        std::vector<std::string>{"web: user: lost: user scope: everything runs as the user who runs the manager"});
+        std::vector<std::string>{
+            "web: user: lost: user scope: everything runs as the user who runs the manager"});
 }
 
 TEST_CASE("runit: restart policies, success codes and the restart delay live in ./finish") {
@@ -157,18 +166,23 @@ instances:
   daemon: { daemon: /usr/sbin/food, args: ["-d"] }
   user: { process: /usr/bin/user, dependencies: [tcp, cmd, pid, daemon] }
 )");
-  CHECK(contains(content(generated, "tcp/check"), "/bin/bash -c 'exec 3<>\"/dev/tcp/$0/$1\"' 127.0.0.1 8080 2>/dev/null\n"));
+  CHECK(contains(content(generated, "tcp/check"),
+                 "/bin/bash -c 'exec 3<>\"/dev/tcp/$0/$1\"' 127.0.0.1 8080 2>/dev/null\n"));
   CHECK(contains(content(generated, "cmd/check"), "/bin/check 'a b' >/dev/null 2>&1\n"));
-  CHECK(contains(content(generated, "pid/check"), "pid=$(cat /run/pid.pid 2>/dev/null) && [ -n \"$pid\" ] && kill -0"));
+  CHECK(contains(content(generated, "pid/check"),
+                 "pid=$(cat /run/pid.pid 2>/dev/null) && [ -n \"$pid\" ] && kill -0"));
   CHECK(contains(content(generated, "daemon/check"), "cat /var/run/daemon.pid"));
   // The longest start timeout of the dependencies, in whole seconds.
-  CHECK(contains(content(generated, "user/run"), "sv -w 60 start ../tcp ../cmd ../pid ../daemon || exit 1\n"));
+  CHECK(
+      contains(content(generated, "user/run"), "sv -w 60 start ../tcp ../cmd ../pid ../daemon || exit 1\n"));
   const auto losses = generate(R"(
 instances:
   n: { process: /usr/bin/n, readiness: notify, restart: always }
-)").losses;
+)")
+                          .losses;
   CHECK(lines(losses) ==
-        std::vector<std::string>{"n: readiness.notify: lost: runit has no notification socket; ready once started"});
+        std::vector<std::string>{
+            "n: readiness.notify: lost: runit has no notification socket; ready once started"});
 }
 
 TEST_CASE("runit: a forking daemon is kept in the foreground by ./run, tracked by its pid file") {
@@ -181,9 +195,9 @@ instances:
   CHECK(contains(run, "trap 'stopping=1; kill -s QUIT \"$pid\"' TERM INT QUIT\n"));
   CHECK(contains(content(generated, "food/control/t"), "kill -s QUIT \"$(cat supervise/pid)\"\n"));
   CHECK(lines(generated.losses) ==
-        std::vector<std::string>{
-            "food: daemon: emulated: ./run starts it and stays in the foreground while its pid file's process lives",
-            "food: stopSignal: emulated: control/t sends it instead of TERM"});
+        std::vector<std::string>{"food: daemon: emulated: ./run starts it and stays in the foreground while "
+                                 "its pid file's process lives",
+                                 "food: stopSignal: emulated: control/t sends it instead of TERM"});
 }
 
 TEST_CASE("runit: a oneshot runs once, then stays up with a done marker that ./check looks for") {
@@ -192,7 +206,9 @@ instances:
   setup: { type: oneshot, process: /bin/setup, successExitCodes: [0, 2], autostart: false }
 )");
   const auto run = content(generated, "setup/run");
-  CHECK(contains(run, "/bin/setup\nstatus=$?\ncase $status in 0|2) ;; *) exit \"$status\" ;; esac\n: > /var/run/setup.done\n"));
+  CHECK(contains(run,
+                 "/bin/setup\nstatus=$?\ncase $status in 0|2) ;; *) exit \"$status\" ;; esac\n: > "
+                 "/var/run/setup.done\n"));
   CHECK(contains(run, "exec sleep infinity\n"));
   CHECK(contains(content(generated, "setup/check"), "test -e /var/run/setup.done\n"));
   CHECK(contains(content(generated, "setup/finish"), "rm -f /var/run/setup.done\n"));
@@ -214,8 +230,9 @@ instances:
   CHECK(find(generated, "web/conf")->mode == 0644);
 
   for (std::string_view bad : {R"(../x: "y")", R"(/etc/x: "y")", R"(".": "y")"}) {
-    const std::string yaml = "instances:\n  web:\n    process: /usr/bin/web\n    overrides:\n      runit: { " +
-                             std::string(bad) + " }\n";
+    const std::string yaml =
+        "instances:\n  web:\n    process: /usr/bin/web\n    overrides:\n      runit: { " + std::string(bad) +
+        " }\n";
     CHECK_THROWS_WITH(generate(yaml), Catch::Contains("is not a file path inside the service directory"));
   }
   CHECK_THROWS_WITH(generate(R"(

@@ -13,7 +13,9 @@ using namespace nixpm;
 
 namespace {
 
-const managers::ManagerAdapter& s6() { return *managers::find_manager("s6"); }
+const managers::ManagerAdapter& s6() {
+  return *managers::find_manager("s6");
+}
 
 managers::Generated generate(std::string_view yaml, managers::Scope scope = managers::Scope::system) {
   const auto result = config::load_definitions_text(yaml, "test.yaml", testing::kGoldenDirs);
@@ -35,23 +37,27 @@ std::string content(const managers::Generated& generated, const std::string& pat
   return file->content;
 }
 
-bool contains(const std::string& text, std::string_view part) { return text.find(part) != std::string::npos; }
+bool contains(const std::string& text, std::string_view part) {
+  return text.find(part) != std::string::npos;
+}
 
 std::vector<std::string> lines(const std::vector<managers::Loss>& losses) {
   std::vector<std::string> text;
   for (const auto& loss : losses)
-    text.push_back(loss.instance + ": " + loss.property + ": " + std::string(managers::to_string(loss.support)) + ": " +
-                   loss.note);
+    text.push_back(loss.instance + ": " + loss.property + ": " +
+                   std::string(managers::to_string(loss.support)) + ": " + loss.note);
   return text;
 }
 
 }  // namespace
 
 TEST_CASE("golden: s6") {
-  testing::check_golden(s6().generate(testing::load_golden_fixture(testing::full_fixture()), testing::golden_options()),
-                        "s6", "full");
-  testing::check_golden(s6().generate(testing::load_golden_fixture(testing::webapps_fixture()), testing::golden_options()),
-                        "s6", "webapps");
+  testing::check_golden(
+      s6().generate(testing::load_golden_fixture(testing::full_fixture()), testing::golden_options()), "s6",
+      "full");
+  testing::check_golden(
+      s6().generate(testing::load_golden_fixture(testing::webapps_fixture()), testing::golden_options()),
+      "s6", "webapps");
 }
 
 TEST_CASE("s6: ./run waits for the dependencies with s6-svwait, -U for those that signal readiness") {
@@ -63,9 +69,10 @@ instances:
 )");
   CHECK(generated.start_order == std::vector<std::string>{"db", "cache", "web"});
   const auto run = content(generated, "web/run");
-  CHECK(contains(run, "for dependency in ../db ../cache; do s6-svc -u \"$dependency\" || exit 1; done\n"
-                      "s6-svwait -U -t 5000 ../db || exit 1\n"
-                      "s6-svwait -u -t 5000 ../cache || exit 1\n"));
+  CHECK(contains(run,
+                 "for dependency in ../db ../cache; do s6-svc -u \"$dependency\" || exit 1; done\n"
+                 "s6-svwait -U -t 5000 ../db || exit 1\n"
+                 "s6-svwait -u -t 5000 ../cache || exit 1\n"));
   // nice first (lowering it needs root), then the user.
   CHECK(contains(run, "cd /var || exit 1\nexec nice -n -5 s6-setuidgid www /usr/bin/web\n"));
   CHECK(contains(content(generated, "web/log/run"), "exec s6-log -b n3 s10485760 T /var/log/web\n"));
@@ -87,8 +94,10 @@ instances:
   CHECK(contains(content(generated, "db/data/check"), "/usr/bin/db-ping >/dev/null 2>&1\n"));
   // The working directory is changed by the program's own shell, after s6-notifyoncheck started here.
   const auto run = content(generated, "db/run");
-  CHECK(contains(run, "exec s6-notifyoncheck -d -3 3 -w 100 -n 0 -T 5000 /bin/sh -ec 'cd /srv/db\ntrue\nexec \"$0\" \"$@\"' "
-                      "/usr/bin/db\n"));
+  CHECK(contains(
+      run,
+      "exec s6-notifyoncheck -d -3 3 -w 100 -n 0 -T 5000 /bin/sh -ec 'cd /srv/db\ntrue\nexec \"$0\" \"$@\"' "
+      "/usr/bin/db\n"));
   CHECK_FALSE(contains(run, "cd /srv/db || exit 1"));
 }
 
@@ -110,13 +119,14 @@ instances:
   const auto codes = content(generated, "codes/finish");
   CHECK(contains(codes, "case \"$1\" in 0|3) exit 125 ;; esac"));
   CHECK(contains(codes, "exec s6-permafailon 55 5 1-2,4-255,SIGSEGV,SIGBUS,SIGILL,SIGFPE,SIGABRT true\n"));
-  CHECK(lines(generated.losses) ==
-        std::vector<std::string>{
-            "web: restartDelay: emulated: sleep in ./finish (a fixed delay)",
-            "web: stableAfter: emulated: part of s6-permafailon's time window in ./finish",
-            "web: restartLimit: emulated: s6-permafailon in ./finish: that many failures within restartLimit x "
-            "(stableAfter + restartDelay)",
-            "codes: successExitCodes: emulated: ./finish treats them as a success"});
+  CHECK(
+      lines(generated.losses) ==
+      std::vector<std::string>{
+          "web: restartDelay: emulated: sleep in ./finish (a fixed delay)",
+          "web: stableAfter: emulated: part of s6-permafailon's time window in ./finish",
+          "web: restartLimit: emulated: s6-permafailon in ./finish: that many failures within restartLimit x "
+          "(stableAfter + restartDelay)",
+          "codes: successExitCodes: emulated: ./finish treats them as a success"});
 }
 
 TEST_CASE("s6: a oneshot signals readiness once it succeeded, then stays up") {
@@ -125,8 +135,9 @@ instances:
   setup: { type: oneshot, process: /bin/setup, autostart: false }
 )");
   const auto run = content(generated, "setup/run");
-  CHECK(contains(run, "/bin/setup 3>&-\nstatus=$?\ncase $status in 0) ;; *) exit \"$status\" ;; esac\necho >&3\n"
-                      "exec 3>&-\n"));
+  CHECK(contains(run,
+                 "/bin/setup 3>&-\nstatus=$?\ncase $status in 0) ;; *) exit \"$status\" ;; esac\necho >&3\n"
+                 "exec 3>&-\n"));
   CHECK(contains(run, "exec sleep infinity\n"));
   CHECK(content(generated, "setup/notification-fd") == "3\n");
   CHECK(find(generated, "setup/down") != nullptr);
@@ -140,8 +151,10 @@ instances:
 )");
   const auto run = content(generated, "food/run");
   CHECK(contains(run, "(cd /var && exec /usr/sbin/food) 3>&- || exit $?\n"));
-  CHECK(contains(run, "until pid=$(cat /var/run/food.pid 2>/dev/null) && [ -n \"$pid\" ] && kill -0 \"$pid\" 2>/dev/null "
-                      "&& ./data/check; do\n"));
+  CHECK(contains(
+      run,
+      "until pid=$(cat /var/run/food.pid 2>/dev/null) && [ -n \"$pid\" ] && kill -0 \"$pid\" 2>/dev/null "
+      "&& ./data/check; do\n"));
   CHECK(contains(run, "echo >&3; exec 3>&-\n"));
   // The pid file is the proxy's business; data/check only tests the port.
   CHECK_FALSE(contains(content(generated, "food/data/check"), "food.pid"));

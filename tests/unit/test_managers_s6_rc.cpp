@@ -14,7 +14,9 @@ using namespace nixpm;
 
 namespace {
 
-const managers::ManagerAdapter& s6_rc() { return *managers::find_manager("s6-rc"); }
+const managers::ManagerAdapter& s6_rc() {
+  return *managers::find_manager("s6-rc");
+}
 
 managers::Generated generate(std::string_view yaml) {
   const auto result = config::load_definitions_text(yaml, "test.yaml", testing::kGoldenDirs);
@@ -36,13 +38,15 @@ std::string content(const managers::Generated& generated, const std::string& pat
   return file->content;
 }
 
-bool contains(const std::string& text, std::string_view part) { return text.find(part) != std::string::npos; }
+bool contains(const std::string& text, std::string_view part) {
+  return text.find(part) != std::string::npos;
+}
 
 std::vector<std::string> lines(const std::vector<managers::Loss>& losses) {
   std::vector<std::string> text;
   for (const auto& loss : losses)
-    text.push_back(loss.instance + ": " + loss.property + ": " + std::string(managers::to_string(loss.support)) + ": " +
-                   loss.note);
+    text.push_back(loss.instance + ": " + loss.property + ": " +
+                   std::string(managers::to_string(loss.support)) + ": " + loss.note);
   return text;
 }
 
@@ -50,11 +54,11 @@ std::vector<std::string> lines(const std::vector<managers::Loss>& losses) {
 
 TEST_CASE("golden: s6-rc") {
   testing::check_golden(
-      s6_rc().generate(testing::load_golden_fixture(testing::full_fixture()), testing::golden_options()), "s6-rc",
-      "full");
+      s6_rc().generate(testing::load_golden_fixture(testing::full_fixture()), testing::golden_options()),
+      "s6-rc", "full");
   testing::check_golden(
-      s6_rc().generate(testing::load_golden_fixture(testing::webapps_fixture()), testing::golden_options()), "s6-rc",
-      "webapps");
+      s6_rc().generate(testing::load_golden_fixture(testing::webapps_fixture()), testing::golden_options()),
+      "s6-rc", "webapps");
 }
 
 TEST_CASE("s6-rc: a longrun pipes into its s6-log logger; the pipeline is bundled under the instance name") {
@@ -89,20 +93,23 @@ instances:
   const auto script = managers::service_directory::script_of_execline_sh_command(up);
   REQUIRE(script);
   CHECK(contains(*script, "exec >> /var/log/setup.log 2>&1\n"));
-  CHECK(contains(*script, "/bin/setup 'a \"b\" \\c'\nstatus=$?\ncase $status in 0) exit 0 ;; esac\nexit \"$status\"\n"));
+  CHECK(contains(
+      *script, "/bin/setup 'a \"b\" \\c'\nstatus=$?\ncase $status in 0) exit 0 ;; esac\nexit \"$status\"\n"));
   // In execline's quoting, backslashes and double quotes are escaped.
   CHECK(contains(up, "/bin/setup 'a \\\"b\\\" \\\\c'"));
   CHECK(lines(generated.losses) ==
-        std::vector<std::string>{"setup: restart: lost: s6-rc runs a oneshot's up once per start; a failed one is not retried"});
+        std::vector<std::string>{
+            "setup: restart: lost: s6-rc runs a oneshot's up once per start; a failed one is not retried"});
 }
 
 TEST_CASE("s6-rc: names that would collide or that s6-rc reserves are refused") {
-  CHECK_THROWS_WITH(generate(R"(
+  CHECK_THROWS_WITH(
+      generate(R"(
 instances:
   web: { process: /usr/bin/web }
   web-log: { process: /usr/bin/log }
 )"),
-                    Catch::Contains("instances 'web' and 'web-log' both need the s6-rc service name 'web-log'"));
+      Catch::Contains("instances 'web' and 'web-log' both need the s6-rc service name 'web-log'"));
   CHECK_THROWS_WITH(generate(R"(
 instances:
   s6rc-web: { process: /usr/bin/web }
