@@ -166,6 +166,7 @@ const std::vector<PropertyInfo>& property_catalogue() {
       {"directory", "working directory"},
       {"umask", "file mode creation mask"},
       {"nice", "scheduling priority"},
+      {"rlimits", "resource limits (setrlimit) set before the program starts"},
       {"user", "run as another user (system scope)"},
       {"credentials", "groups and users created when missing (system scope)"},
       {"dependencies", "start after the dependencies are ready, stop before them"},
@@ -210,6 +211,7 @@ std::vector<std::string> used_properties(const config::InstanceSpec& spec) {
   if (!spec.directory.empty()) used.insert("directory");
   if (spec.umask) used.insert("umask");
   if (spec.nice) used.insert("nice");
+  if (!spec.rlimits.empty()) used.insert("rlimits");
   if (!spec.user.empty()) used.insert("user");
   if (!spec.credentials.groups.empty() || !spec.credentials.users.empty()) used.insert("credentials");
   if (!spec.dependencies.empty()) used.insert("dependencies");
@@ -252,13 +254,19 @@ bool switches_user(const config::InstanceSpec& spec, const GenerateOptions& opti
 
 std::vector<Loss> losses_for(const config::InstanceSpec& spec,
                              const std::vector<PropertySupport>& capabilities,
-                             const GenerateOptions& options) {
+                             const GenerateOptions& options, LimitCheck limit_check) {
   std::vector<Loss> losses;
   for (const auto& property : used_properties(spec)) {
     if (options.scope == Scope::user && (property == "user" || property == "credentials")) {
       losses.push_back({spec.name, property, Support::lost,
                         "user scope: everything runs as the user who runs the manager"});
       continue;
+    }
+    if (property == "rlimits" && limit_check != nullptr) {
+      if (auto loss = limit_check(spec)) {
+        losses.push_back(std::move(*loss));
+        continue;
+      }
     }
     const auto row = std::find_if(capabilities.begin(), capabilities.end(),
                                   [&](const PropertySupport& entry) { return entry.property == property; });
@@ -274,13 +282,20 @@ std::vector<Loss> losses_for(const config::InstanceSpec& spec,
 
 std::vector<Loss> losses_for(const config::Definitions& definitions,
                              const std::vector<PropertySupport>& capabilities,
-                             const GenerateOptions& options) {
+                             const GenerateOptions& options, LimitCheck limit_check) {
   std::vector<Loss> losses;
   for (const auto& spec : definitions.instances) {
-    auto more = losses_for(spec, capabilities, options);
+    auto more = losses_for(spec, capabilities, options, limit_check);
     losses.insert(losses.end(), more.begin(), more.end());
   }
   return losses;
+}
+
+std::string uncarried_limits(const config::InstanceSpec& spec, const std::vector<std::string_view>& carried) {
+  std::vector<std::string> names;
+  for (const auto& limit : spec.rlimits)
+    if (std::find(carried.begin(), carried.end(), limit.name) == carried.end()) names.push_back(limit.name);
+  return join(names, ", ");
 }
 
 // ---- paths ---------------------------------------------------------------------------------------

@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -85,13 +86,20 @@ std::vector<std::string> used_properties(const config::InstanceSpec& spec);
 // What the instance loses on a manager with these capabilities: every used property the table marks
 // emulated or lost, with its note. In the user scope `user` and `credentials` are always lost (the
 // manager runs everything as the invoking user), whatever the table says for the system scope.
+//
+// A manager may carry only some of the `rlimits` (sh's ulimit has no portable flag for nproc; launchd
+// has no key for `as`), or only soft and hard together (systemd's Limit*=). Its LimitCheck says what one
+// instance's limits lose there; without one (or when it answers nullopt) the table's row decides.
+using LimitCheck = std::optional<Loss> (*)(const config::InstanceSpec& spec);
 std::vector<Loss> losses_for(const config::InstanceSpec& spec,
                              const std::vector<PropertySupport>& capabilities,
-                             const GenerateOptions& options);
+                             const GenerateOptions& options, LimitCheck limit_check = nullptr);
 // The same for every instance, in declaration order.
 std::vector<Loss> losses_for(const config::Definitions& definitions,
                              const std::vector<PropertySupport>& capabilities,
-                             const GenerateOptions& options);
+                             const GenerateOptions& options, LimitCheck limit_check = nullptr);
+// The names of `spec`'s limits that are not in `carried`, in order, joined by ", " ("" when none).
+std::string uncarried_limits(const config::InstanceSpec& spec, const std::vector<std::string_view>& carried);
 // A copy of `capabilities` with one row replaced, for a property whose support depends on the instance
 // (e.g. `restart: always` is native where `on-failure` is only approximated). `note` must be a literal.
 std::vector<PropertySupport> with_row(std::vector<PropertySupport> capabilities, std::string_view property,

@@ -15,6 +15,7 @@
 
 #include "config/managers/adapter_support.hpp"
 #include "config/managers/adapters.hpp"
+#include "config/managers/shell_steps.hpp"
 
 namespace nixpm::managers {
 namespace {
@@ -41,6 +42,7 @@ const std::vector<PropertySupport>& bsdrc_capabilities() {
       {"directory", Support::supported, "<name>_chdir"},
       {"umask", Support::supported, "<name>_umask"},
       {"nice", Support::supported, "the command runs through nice -n"},
+      {"rlimits", Support::supported, "ulimit in <name>_prestart, which runs in the shell that starts it"},
       {"user", Support::supported, "daemon(8) -u, or <name>_user for a forking daemon"},
       {"credentials", Support::emulated, "start_precmd creates missing groups and users with pw(8)"},
       {"dependencies", Support::supported, "# REQUIRE: (rcorder)"},
@@ -165,6 +167,7 @@ std::string prestart_function(const Script& script, const InstanceSpec& spec,
     }
   }
   text += s::write_files_script(spec, "\t");
+  text += shell::resource_limits(spec, "\t", " || return 1");
   if (!spec.initialize.empty()) {
     std::string settings = "cd " + s::shell_quote(s::working_directory(spec, options).string());
     if (spec.umask) settings += " && umask " + s::octal_umask(*spec.umask);
@@ -381,7 +384,7 @@ class BsdrcAdapter final : public ManagerAdapter {
         capabilities = s::with_row(capabilities, "restartDelay", Support::lost,
                                    "only daemon(8), which runs foreground processes, restarts");
       }
-      auto losses = s::losses_for(spec, capabilities, options);
+      auto losses = s::losses_for(spec, capabilities, options, shell::ulimit_limit_check);
       generated.losses.insert(generated.losses.end(), losses.begin(), losses.end());
     }
     return generated;

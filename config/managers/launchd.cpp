@@ -5,7 +5,12 @@
 // signal, other success codes) goes into a /bin/sh -c wrapper in ProgramArguments, with the program's
 // own argv after it, so the plist stays self-contained.
 
+#include <algorithm>
 #include <cmath>
+#include <cstdint>
+#include <optional>
+#include <string_view>
+#include <utility>
 
 #include <nlohmann/json.hpp>
 
@@ -40,6 +45,7 @@ const std::vector<PropertySupport>& launchd_capabilities() {
       {"directory", Support::supported, "WorkingDirectory"},
       {"umask", Support::supported, "Umask"},
       {"nice", Support::supported, "Nice"},
+      {"rlimits", Support::supported, "SoftResourceLimits and HardResourceLimits"},
       {"user", Support::supported, "UserName (daemons; an agent runs as its user)"},
       {"credentials", Support::lost, "launchd creates no accounts (use dscl or sysadminctl)"},
       {"dependencies", Support::lost,
@@ -141,6 +147,42 @@ void add_restart(ordered_json& job, const InstanceSpec& spec) {
   job["ThrottleInterval"] = whole_seconds(policy.restart_delay_seconds);
 }
 
+// launchd's key for each limit it has one for (launchd.plist(5)); the others are reported lost.
+constexpr std::pair<std::string_view, std::string_view> kLimitKeys[] = {
+    {"core", "Core"},          {"cpu", "CPU"},   {"data", "Data"},   {"fsize", "FileSize"},
+    {"memlock", "MemoryLock"}, {"nofile", "NumberOfFiles"},           {"nproc", "NumberOfProcesses"},
+    {"rss", "ResidentSetSize"}, {"stack", "Stack"},
+};
+
+std::string_view limit_key(std::string_view limit) {
+  for (const auto& [name, key] : kLimitKeys)
+    if (name == limit) return key;
+  return {};
+}
+
+// RLIM_INFINITY on macOS: launchd takes "no limit" as this number.
+constexpr std::uint64_t kMacUnlimited = (std::uint64_t{1} << 63) - 1;
+
+void add_limits(ordered_json& job, const InstanceSpec& spec) {
+  ordered_json soft = ordered_json::object(), hard = ordered_json::object();
+  for (const auto& limit : spec.rlimits) {
+    const auto key = std::string(limit_key(limit.name));
+    if (key.empty()) continue;
+    if (limit.soft) soft[key] = std::min(*limit.soft, kMacUnlimited);
+    if (limit.hard) hard[key] = std::min(*limit.hard, kMacUnlimited);
+  }
+  if (!soft.empty()) job["SoftResourceLimits"] = soft;
+  if (!hard.empty()) job["HardResourceLimits"] = hard;
+}
+
+std::optional<Loss> limits_without_key(const InstanceSpec& spec) {
+  std::vector<std::string_view> carried;
+  for (const auto& [name, key] : kLimitKeys) carried.push_back(name);
+  const auto names = s::uncarried_limits(spec, carried);
+  if (names.empty()) return std::nullopt;
+  return Loss{spec.name, "rlimits", Support::lost, "not set: " + names + " (launchd has no key for it)"};
+}
+
 ordered_json job_of(const InstanceSpec& spec, const GenerateOptions& options) {
   ordered_json job = ordered_json::object();
   job["Label"] = label(spec);
@@ -150,6 +192,7 @@ ordered_json job_of(const InstanceSpec& spec, const GenerateOptions& options) {
   if (s::switches_user(spec, options)) job["UserName"] = spec.user;
   if (spec.umask) job["Umask"] = *spec.umask;  // launchd takes the mask as a (decimal) integer
   if (spec.nice) job["Nice"] = *spec.nice;
+  add_limits(job, spec);
   job["RunAtLoad"] = spec.autostart;
   // KeepAlive starts a job at load whatever RunAtLoad says; Disabled keeps launchctl from loading it.
   if (!spec.autostart) job["Disabled"] = true;
@@ -192,7 +235,7 @@ class LaunchdAdapter final : public ManagerAdapter {
           {dir + "/" + label(spec) + ".plist", plist::document(job, "instance '" + spec.name + "'"), 0644});
       generated.start_order.push_back(label(spec));
     }
-    generated.losses = s::losses_for(definitions, capabilities(), options);
+    generated.losses = s::losses_for(definitions, capabilities(), options, limits_without_key);
     return generated;
   }
 };

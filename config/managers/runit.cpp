@@ -5,6 +5,7 @@
 
 #include "config/managers/adapter_support.hpp"
 #include "config/managers/adapters.hpp"
+#include "config/managers/shell_steps.hpp"
 #include "config/managers/service_directory.hpp"
 
 namespace nixpm::managers {
@@ -26,6 +27,7 @@ const std::vector<PropertySupport>& runit_capabilities() {
       {"directory", Support::supported, "cd in ./run"},
       {"umask", Support::supported, "umask in ./run"},
       {"nice", Support::supported, "chpst -n"},
+      {"rlimits", Support::supported, "ulimit in ./run, as root before the user switch"},
       {"user", Support::supported, "chpst -u (system scope)"},
       {"credentials", Support::emulated, "groupadd/useradd in ./run when missing"},
       {"dependencies", Support::emulated,
@@ -75,7 +77,7 @@ class RunitAdapter final : public ManagerAdapter {
       generated.files.insert(generated.files.end(), files.begin(), files.end());
       generated.start_order.push_back(spec.name);
     }
-    generated.losses = s::losses_for(definitions, capabilities(), options);
+    generated.losses = s::losses_for(definitions, capabilities(), options, shell::ulimit_limit_check);
     // `always` is what runsv does by itself: nothing emulated then.
     std::erase_if(generated.losses, [&](const Loss& loss) {
       const auto* spec = definitions.find(loss.instance);

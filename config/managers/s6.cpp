@@ -6,6 +6,7 @@
 
 #include "config/managers/adapter_support.hpp"
 #include "config/managers/adapters.hpp"
+#include "config/managers/shell_steps.hpp"
 #include "config/managers/service_directory.hpp"
 
 namespace nixpm::managers {
@@ -27,6 +28,7 @@ const std::vector<PropertySupport>& s6_capabilities() {
       {"directory", Support::supported, "cd in ./run"},
       {"umask", Support::supported, "umask in ./run"},
       {"nice", Support::supported, "nice -n in ./run"},
+      {"rlimits", Support::supported, "ulimit in ./run, as root before the user switch"},
       {"user", Support::supported, "s6-setuidgid (system scope)"},
       {"credentials", Support::emulated, "groupadd/useradd in ./run when missing"},
       {"dependencies", Support::emulated,
@@ -78,7 +80,7 @@ class S6Adapter final : public ManagerAdapter {
       generated.files.insert(generated.files.end(), files.begin(), files.end());
       generated.start_order.push_back(spec.name);
     }
-    generated.losses = s::losses_for(definitions, capabilities(), options);
+    generated.losses = s::losses_for(definitions, capabilities(), options, shell::ulimit_limit_check);
     return generated;
   }
 };

@@ -8,6 +8,7 @@
 
 #include "config/managers/adapter_support.hpp"
 #include "config/managers/adapters.hpp"
+#include "config/managers/shell_steps.hpp"
 #include "config/managers/service_directory.hpp"
 
 namespace nixpm::managers {
@@ -33,6 +34,7 @@ const std::vector<PropertySupport>& s6_rc_capabilities() {
       {"directory", Support::supported, "cd in run (up)"},
       {"umask", Support::supported, "umask in run (up)"},
       {"nice", Support::supported, "nice -n in run (up)"},
+      {"rlimits", Support::supported, "ulimit in run (up), as root before the user switch"},
       {"user", Support::supported, "s6-setuidgid (system scope)"},
       {"credentials", Support::emulated, "groupadd/useradd in run (up) when missing"},
       {"dependencies", Support::supported, "the dependencies file"},
@@ -160,7 +162,7 @@ class S6RcAdapter final : public ManagerAdapter {
       generated.start_order.push_back(spec.name);
     }
     add(std::string(kBundle), {{"type", "bundle\n", kData}, {"contents", lines_of(bundle), kData}});
-    generated.losses = s::losses_for(definitions, capabilities(), options);
+    generated.losses = s::losses_for(definitions, capabilities(), options, shell::ulimit_limit_check);
     for (const auto& spec : definitions.instances)
       if (is_oneshot(spec) && spec.supervision.restart != config::RestartPolicy::never)
         generated.losses.push_back({spec.name, "restart", Support::lost,

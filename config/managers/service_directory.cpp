@@ -223,6 +223,7 @@ std::string preparation(const InstanceSpec& spec, const GenerateOptions& options
   }
   if (cd_here) lines += cd_command(spec, options) + " || exit 1\n";
   if (spec.umask) lines += "umask " + s::octal_umask(*spec.umask) + "\n";
+  lines += shell::resource_limits(spec, "", " || exit 1");
   lines += shell::environment(spec).exports;
   return lines;
 }

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
+#include <iterator>
 
 #include "config/managers/adapter_support.hpp"
 
@@ -169,6 +171,71 @@ std::string translating_parent(std::string_view command, int stop_signal,
   script += "case $status in " + exit_code_pattern(success_codes) + ") exit 0 ;; esac\n";
   script += "exit \"$status\"\n";
   return script;
+}
+
+namespace {
+
+struct UlimitFlag {
+  std::string_view limit;
+  std::string_view flag;
+  std::uint64_t unit;  // bytes per unit of the flag's value (1 for counts and seconds)
+};
+
+// sh's ulimit takes -c and -f in 512-byte blocks and the other sizes in KiB.
+constexpr UlimitFlag kUlimitFlags[] = {
+    {"as", "-v", 1024},     {"core", "-c", 512}, {"cpu", "-t", 1},   {"data", "-d", 1024}, {"fsize", "-f", 512},
+    {"memlock", "-l", 1024}, {"nofile", "-n", 1}, {"rss", "-m", 1024}, {"stack", "-s", 1024},
+};
+
+std::string ulimit_value(std::uint64_t value, std::uint64_t unit) {
+  return value == config::kUnlimited ? "unlimited" : std::to_string(value / unit);
+}
+
+}  // namespace
+
+const std::vector<std::string_view>& ulimit_limits() {
+  static const std::vector<std::string_view> names = [] {
+    std::vector<std::string_view> all;
+    for (const auto& flag : kUlimitFlags) all.push_back(flag.limit);
+    return all;
+  }();
+  return names;
+}
+
+std::string resource_limits(const config::InstanceSpec& spec, std::string_view indent,
+                            std::string_view or_else) {
+  std::string lines;
+  for (const auto& limit : spec.rlimits) {
+    const auto* flag = std::find_if(std::begin(kUlimitFlags), std::end(kUlimitFlags),
+                                    [&](const UlimitFlag& entry) { return entry.limit == limit.name; });
+    if (flag == std::end(kUlimitFlags)) continue;
+    const std::string prefix = std::string(indent) + "\tulimit ";
+    const std::string suffix = std::string(or_else) + "\n";
+    const std::string option = std::string(flag->flag) + " ";
+    if (limit.soft && limit.hard) {
+      // Both to the hard value first, then the soft one down: right whether the hard limit rises or falls.
+      lines += prefix + option + ulimit_value(*limit.hard, flag->unit) + suffix;
+      if (*limit.soft != *limit.hard)
+        lines += prefix + "-S " + option + ulimit_value(*limit.soft, flag->unit) + suffix;
+    } else if (limit.soft) {
+      lines += prefix + "-S " + option + ulimit_value(*limit.soft, flag->unit) + suffix;
+    } else if (limit.hard) {
+      lines += prefix + "-H " + option + ulimit_value(*limit.hard, flag->unit) + suffix;
+    }
+  }
+  if (lines.empty()) return lines;
+  // POSIX defines only `ulimit -f`, but every /bin/sh in use has these flags: hence the directive, which
+  // covers the whole { } group.
+  const std::string at(indent);
+  return at + "# rlimits, set in this process so that the program inherits them.\n" + at +
+         "# shellcheck disable=SC3045\n" + at + "{\n" + lines + at + "}\n";
+}
+
+std::optional<Loss> ulimit_limit_check(const config::InstanceSpec& spec) {
+  const auto names = support::uncarried_limits(spec, ulimit_limits());
+  if (names.empty()) return std::nullopt;
+  return Loss{spec.name, "rlimits", Support::lost,
+              "not set: " + names + " (/bin/sh's ulimit has no portable flag for it)"};
 }
 
 std::string one_line(std::string_view text) {

@@ -5,6 +5,7 @@
 // the foreground, and turning a manager's SIGTERM into the instance's stop signal. Each step returns sh
 // text (lines ending in '\n') or argv words; quoting goes through support::shell_quote.
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -65,6 +66,18 @@ std::string daemon_proxy(const DaemonProxy& proxy);
 // with the child's status. For managers that can neither choose the stop signal nor the success codes.
 std::string translating_parent(std::string_view command, int stop_signal,
                                const std::vector<int>& success_codes);
+
+// `ulimit` lines that set the instance's `rlimits` in the script's own process, which the program then
+// inherits: each line prefixed by `indent` and followed by `or_else` (" || exit 1"). Only the limits in
+// ulimit_limits() are written (ulimit_limit_check reports the others). Empty without rlimits.
+std::string resource_limits(const config::InstanceSpec& spec, std::string_view indent,
+                            std::string_view or_else);
+// The limits /bin/sh's ulimit sets with the same flag and unit in dash, bash (as sh), and the BSD and
+// macOS shells: as, core, cpu, data, fsize, memlock, nofile, rss, stack. (nproc is -p in dash and -u
+// elsewhere; the rest have no flag in dash.)
+const std::vector<std::string_view>& ulimit_limits();
+// The support::LimitCheck of adapters that set limits with resource_limits().
+std::optional<Loss> ulimit_limit_check(const config::InstanceSpec& spec);
 
 // One line of text (a description in a comment): newlines become spaces.
 std::string one_line(std::string_view text);

@@ -14,6 +14,7 @@
 #include "config/managers/adapter_support.hpp"
 #include "config/managers/adapters.hpp"
 #include "config/managers/ini_document.hpp"
+#include "config/managers/shell_steps.hpp"
 
 namespace nixpm::managers {
 namespace {
@@ -39,6 +40,8 @@ const std::vector<PropertySupport>& supervisord_capabilities() {
       {"directory", Support::supported, "directory="},
       {"umask", Support::supported, "umask="},
       {"nice", Support::emulated, "the command runs through nice -n"},
+      {"rlimits", Support::emulated,
+       "ulimit in a wrapper script, which runs as the program's user (so a hard limit cannot rise)"},
       {"user", Support::supported, "user= (system scope)"},
       {"credentials", Support::lost, "supervisord does not create users or groups; create them beforehand"},
       {"dependencies", Support::emulated,
@@ -118,7 +121,9 @@ std::vector<std::string> run_argv(const InstanceSpec& spec) {
 }
 
 bool needs_wrapper(const InstanceSpec& spec) {
-  if (!spec.files.empty() || !spec.initialize.empty() || spec.kind == ProcessKind::daemon) return true;
+  if (!spec.files.empty() || !spec.initialize.empty() || !spec.rlimits.empty() ||
+      spec.kind == ProcessKind::daemon)
+    return true;
   for (const auto& [name, value] : spec.environment)
     if (name != "PATH" && !fits_environment(name, value)) return true;
   const auto argv = run_argv(spec);
@@ -177,6 +182,7 @@ OutputFile wrapper_script(const InstanceSpec& spec, const GenerateOptions& optio
     if (!fits_environment(name, value) && name != "PATH" && s::is_shell_name(name))
       script += "export " + name + "=" + s::shell_quote(value) + "\n";
   if (!spec.files.empty()) script += s::write_files_script(spec, "");
+  script += shell::resource_limits(spec, "", "");
   if (!spec.initialize.empty()) {
     script += "# initialize\n" + spec.initialize;
     if (!spec.initialize.ends_with('\n')) script += '\n';
@@ -319,7 +325,7 @@ class SupervisordAdapter final : public ManagerAdapter {
       if (needs_wrapper(spec)) generated.files.push_back(wrapper_script(spec, options));
       generated.start_order.push_back(spec.name);
     }
-    generated.losses = s::losses_for(definitions, capabilities(), options);
+    generated.losses = s::losses_for(definitions, capabilities(), options, shell::ulimit_limit_check);
     return generated;
   }
 };

@@ -4,6 +4,9 @@
 // nixpmd's readiness does, because After= waits for ExecStartPost= to finish.
 
 #include <algorithm>
+#include <cctype>
+#include <cstdint>
+#include <optional>
 
 #include <nlohmann/json.hpp>
 
@@ -35,6 +38,7 @@ const std::vector<PropertySupport>& systemd_capabilities() {
       {"directory", Support::supported, "WorkingDirectory="},
       {"umask", Support::supported, "UMask="},
       {"nice", Support::supported, "Nice="},
+      {"rlimits", Support::supported, "LimitNOFILE= and the other Limit*= settings (soft:hard)"},
       {"user", Support::supported, "User= and Group= (system scope)"},
       {"credentials", Support::supported,
        "sysusers.d/<name>.conf (and tmpfiles.d/<name>.conf for createHomeDir)"},
@@ -219,6 +223,33 @@ void add_readiness_poll(IniDocument& unit, const InstanceSpec& spec, const Gener
   }
 }
 
+// "nofile" -> "LimitNOFILE": systemd names every setrlimit resource this way.
+std::string limit_setting(const std::string& limit) {
+  std::string setting = "Limit";
+  for (char c : limit) setting += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return setting;
+}
+
+std::string limit_number(std::uint64_t value) {
+  return value == config::kUnlimited ? "infinity" : std::to_string(value);
+}
+
+// Limit*= takes "soft:hard", or one value for both: a limit given only as soft or as hard gets it for both.
+std::string limit_value(const config::ResourceLimit& limit) {
+  const auto soft = limit.soft.value_or(*limit.hard);
+  const auto hard = limit.hard.value_or(*limit.soft);
+  return soft == hard ? limit_number(soft) : limit_number(soft) + ":" + limit_number(hard);
+}
+
+std::optional<Loss> half_limits(const InstanceSpec& spec) {
+  std::vector<std::string> names;
+  for (const auto& limit : spec.rlimits)
+    if (!limit.soft || !limit.hard) names.push_back(limit.name);
+  if (names.empty()) return std::nullopt;
+  return Loss{spec.name, "rlimits", Support::emulated,
+              s::join(names, ", ") + ": given only as soft or hard, set as both (Limit*= takes soft:hard)"};
+}
+
 std::string restart_setting(const InstanceSpec& spec) {
   switch (spec.supervision.restart) {
     case RestartPolicy::always:
@@ -276,6 +307,7 @@ void add_service(IniDocument& unit, const InstanceSpec& spec, const GenerateOpti
   unit.add("Service", "WorkingDirectory", escape_specifiers(s::working_directory(spec, options).string()));
   if (spec.umask) unit.add("Service", "UMask", "0" + s::octal_umask(*spec.umask));
   if (spec.nice) unit.add("Service", "Nice", std::to_string(*spec.nice));
+  for (const auto& limit : spec.rlimits) unit.add("Service", limit_setting(limit.name), limit_value(limit));
 
   unit.add("Service", "Restart", restart_setting(spec));
   if (policy.restart != RestartPolicy::never)
@@ -382,7 +414,7 @@ class SystemdAdapter final : public ManagerAdapter {
       generated.start_order.push_back(unit_name(spec.name));
     }
     generated.files.push_back(target_unit(definitions, ordering, options));
-    generated.losses = s::losses_for(definitions, capabilities(), options);
+    generated.losses = s::losses_for(definitions, capabilities(), options, half_limits);
     for (const auto& spec : definitions.instances)
       if (spec.supervision.type == config::ProcessType::oneshot &&
           spec.supervision.restart == RestartPolicy::always)

@@ -15,6 +15,7 @@
 
 #include "config/managers/adapter_support.hpp"
 #include "config/managers/adapters.hpp"
+#include "config/managers/shell_steps.hpp"
 
 namespace nixpm::managers {
 namespace {
@@ -39,6 +40,7 @@ const std::vector<PropertySupport>& sysvinit_capabilities() {
       {"directory", Support::supported, "start-stop-daemon --chdir"},
       {"umask", Support::supported, "start-stop-daemon --umask"},
       {"nice", Support::supported, "start-stop-daemon --nicelevel"},
+      {"rlimits", Support::supported, "ulimit in the script before start-stop-daemon"},
       {"user", Support::supported, "start-stop-daemon --chuid"},
       {"credentials", Support::emulated, "start creates missing groups and users with groupadd and useradd"},
       {"dependencies", Support::supported, "Required-Start/Required-Stop and the S/K order of rc<N>.d"},
@@ -181,6 +183,7 @@ std::string prepare_function(const InstanceSpec& spec, const GenerateOptions& op
   text += "\tmkdir -p " + s::shell_command(s::state_directories(options)) + " || return 1\n";
   if (options.scope == Scope::system) text += credentials_script(spec);
   text += s::write_files_script(spec, "\t");
+  text += shell::resource_limits(spec, "\t", " || return 1");
   if (!spec.initialize.empty()) {
     std::string settings = "cd " + s::shell_quote(s::working_directory(spec, options).string());
     if (spec.umask) settings += " && umask " + s::octal_umask(*spec.umask);
@@ -383,7 +386,7 @@ class SysvinitAdapter final : public ManagerAdapter {
       return a.path.generic_string() < b.path.generic_string();
     });
     generated.files.insert(generated.files.end(), links.begin(), links.end());
-    generated.losses = s::losses_for(definitions, capabilities(), options);
+    generated.losses = s::losses_for(definitions, capabilities(), options, shell::ulimit_limit_check);
     return generated;
   }
 };

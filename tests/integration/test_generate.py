@@ -339,6 +339,29 @@ class SysvinitScriptsRun(GenerateTestCase):
         with open(os.path.join(self.state_dir, "log", "webapp1.log")) as f:
             self.assertIn("Serving HTTP", f.read())
 
+    def test_rlimits_reach_the_process(self):
+        config = self.write("limits.yaml", """
+instances:
+  limited:
+    process: /bin/sleep
+    args: [100000]
+    rlimits: { nofile: { soft: 100, hard: 200 }, core: 0, stack: { soft: 4M } }
+""")
+        out = self.path("out")
+        self.generate_ok("sysvinit", config, out, "--user", "--state-dir", self.state_dir)
+        script = os.path.join(out, "init.d", "limited")
+        result = self.run_script(script, "start")
+        self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
+        pid = self.read_pid(os.path.join(self.state_dir, "run", "limited.pid"))
+        with open(f"/proc/{pid}/limits") as f:
+            limits = {line[:26].strip(): line[26:].split()[:2] for line in f.read().splitlines()[1:]}
+        self.assertEqual(limits["Max open files"], ["100", "200"])
+        self.assertEqual(limits["Max core file size"], ["0", "0"])
+        self.assertEqual(limits["Max stack size"][0], str(4 * 1024 * 1024))
+        result = self.run_script(script, "stop")
+        self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
+        self.assertFalse(pid_alive(pid))
+
     def test_oneshot_forking_daemon_and_readiness_checks(self):
         port = free_port()
         config = self.write("kinds.yaml", f"""

@@ -22,6 +22,12 @@ http {
 }
 ' > /var/etc/proxy/nginx.conf
 umask 027
+# rlimits, set in this process so that the program inherits them.
+# shellcheck disable=SC3045
+{
+	ulimit -c 0 || exit 1
+	ulimit -n 4096 || exit 1
+}
 export PATH=/usr/local/bin:/usr/local/sbin:"$PATH"
 exec nice -n 5 /bin/sh -ec 'mkdir -p /var/tmp/proxy /var/lib/proxy/logs
 test -r /var/etc/proxy/nginx.conf

@@ -5,4 +5,10 @@
 mkdir -p /var/lib/webapp2
 printf '%s' '<p>webapp2 on port 5102: it'\''s up</p>
 ' > /var/lib/webapp2/index.html
+# rlimits, set in this process so that the program inherits them.
+# shellcheck disable=SC3045
+{
+	ulimit -s unlimited || exit 1
+	ulimit -S -s 8192 || exit 1
+}
 exec /usr/bin/python3 -m http.server 5102 --bind 127.0.0.1 --directory /var/lib/webapp2

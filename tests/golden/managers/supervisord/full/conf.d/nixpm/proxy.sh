@@ -23,6 +23,12 @@ http {
   }
 }
 ' > /var/etc/proxy/nginx.conf
+# rlimits, set in this process so that the program inherits them.
+# shellcheck disable=SC3045
+{
+	ulimit -c 0
+	ulimit -n 4096
+}
 # initialize
 mkdir -p /var/tmp/proxy /var/lib/proxy/logs
 test -r /var/etc/proxy/nginx.conf

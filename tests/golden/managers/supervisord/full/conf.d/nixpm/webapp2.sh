@@ -6,4 +6,10 @@ mkdir -p /var /var/run /var/log /var/tmp /var/lib /var/cache
 mkdir -p /var/lib/webapp2
 printf '%s' '<p>webapp2 on port 5102: it'\''s up</p>
 ' > /var/lib/webapp2/index.html
+# rlimits, set in this process so that the program inherits them.
+# shellcheck disable=SC3045
+{
+	ulimit -s unlimited
+	ulimit -S -s 8192
+}
 exec /usr/bin/python3 -m http.server 5102 --bind 127.0.0.1 --directory /var/lib/webapp2
