@@ -1,18 +1,12 @@
 #include "credentials_provisioner.hpp"
 
 #include <algorithm>
-#include <cerrno>
-#include <cstring>
 #include <map>
 
-#include <fcntl.h>
 #include <grp.h>
 #include <pwd.h>
-#include <spawn.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
-#include "daemon/posix_spawner.hpp"
+#include "common/tool_runner.hpp"
 
 namespace nixpm::daemon {
 namespace {
@@ -23,12 +17,6 @@ constexpr const char* kToolPath = "/usr/sbin:/sbin:/usr/bin:/bin";
 std::string trimmed(std::string text) {
   while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
   return text;
-}
-
-std::string exit_text(int status) {
-  if (WIFEXITED(status)) return "exited " + std::to_string(WEXITSTATUS(status));
-  if (WIFSIGNALED(status)) return std::string("killed by signal ") + strsignal(WTERMSIG(status));
-  return "ended with wait status " + std::to_string(status);
 }
 
 // The instances that name an account, for the failure report.
@@ -54,62 +42,19 @@ bool SystemAccountTools::user_exists(const std::string& name) {
 
 std::string SystemAccountTools::run(const std::vector<std::string>& argv) {
   const std::string tool = argv.front();
-  const std::string executable = find_executable(tool, kToolPath);
-  if (executable.empty()) return tool + " not found in " + kToolPath;
-  int fds[2];
-  if (pipe2(fds, O_CLOEXEC) != 0) return std::string("pipe: ") + std::strerror(errno);
-
-  std::vector<char*> args;
-  for (const auto& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
-  args.push_back(nullptr);
+  const auto executable = find_program(tool, kToolPath);
+  if (!executable) return tool + " not found in " + kToolPath;
+  ToolRequest request;
+  request.program = *executable;
+  request.argv = argv;
   // A fixed environment: the tools' messages in plain English, and nothing of nixpmd's own.
-  std::string path_entry = std::string("PATH=") + kToolPath;
-  char lang[] = "LC_ALL=C";
-  char* envp[] = {path_entry.data(), lang, nullptr};
-
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_adddup2(&actions, fds[1], STDOUT_FILENO);
-  posix_spawn_file_actions_adddup2(&actions, fds[1], STDERR_FILENO);
-  posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-  // nixpmd blocks signals it handles through Asio only in its loop; the tool gets the defaults.
-  posix_spawnattr_t attributes;
-  posix_spawnattr_init(&attributes);
-  sigset_t none;
-  sigset_t all;
-  sigemptyset(&none);
-  sigfillset(&all);
-  posix_spawnattr_setsigmask(&attributes, &none);
-  posix_spawnattr_setsigdefault(&attributes, &all);
-  posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-  pid_t pid = -1;
-  const int spawn_error = posix_spawn(&pid, executable.c_str(), &actions, &attributes, args.data(), envp);
-  posix_spawn_file_actions_destroy(&actions);
-  posix_spawnattr_destroy(&attributes);
-  close(fds[1]);
-  if (spawn_error != 0) {
-    close(fds[0]);
-    return "exec " + executable + ": " + std::strerror(spawn_error);
-  }
-
-  std::string output;
-  char buffer[4096];
-  for (;;) {
-    const ssize_t got = read(fds[0], buffer, sizeof buffer);
-    if (got > 0) {
-      output.append(buffer, static_cast<std::size_t>(got));
-      continue;
-    }
-    if (got < 0 && errno == EINTR) continue;
-    break;
-  }
-  close(fds[0]);
-  int status = 0;
-  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return {};
-  output = trimmed(std::move(output));
-  return output.empty() ? tool + ": " + exit_text(status) : output;
+  request.environment = {std::string("PATH=") + kToolPath, "LC_ALL=C"};
+  request.merge_stderr = true;
+  const auto result = run_tool(request);
+  if (result.exited_zero()) return {};
+  if (!result.error.empty()) return result.error;
+  const auto output = trimmed(result.out);
+  return output.empty() ? tool + ": " + result.status_text() : output;
 }
 
 std::vector<std::string> groupadd_command(const config::GroupCredential& group) {

@@ -114,7 +114,7 @@ TEST_CASE("nix: a failure with nothing on stderr reports the exit status; stdout
   ScopedEnv path("PATH", fake.dir().c_str());
   const auto result = cfg::evaluate_nix_file("/defs/processes.nix", dirs(), false);
   CHECK_FALSE(result.json);
-  CHECK(result.error == "nix-instantiate exited with status 3");
+  CHECK(result.error == "nix-instantiate exited 3");
 }
 
 TEST_CASE("nix: without nix-instantiate on PATH evaluation explains what to install", "[nix]") {
