@@ -5,7 +5,6 @@
 
 #include "config/managers/adapter_support.hpp"
 #include "config/managers/adapters.hpp"
-#include "config/managers/shell_steps.hpp"
 #include "config/managers/service_directory.hpp"
 
 namespace nixpm::managers {
@@ -65,19 +64,7 @@ class RunitAdapter final : public ManagerAdapter {
   const std::vector<PropertySupport>& capabilities() const override { return runit_capabilities(); }
 
   Generated generate(const config::Definitions& definitions, const GenerateOptions& options) const override {
-    Generated generated;
-    for (std::size_t index : s::dependency_order(definitions).start_order) {
-      const auto& spec = definitions.instances[index];
-      std::vector<OutputFile> files;
-      for (auto& file : sd::longrun_files(spec, definitions, options, sd::Suite::runit)) {
-        file.path = spec.name / file.path;
-        files.push_back(std::move(file));
-      }
-      sd::apply_file_overrides(spec, kManager, spec.name, files);
-      generated.files.insert(generated.files.end(), files.begin(), files.end());
-      generated.start_order.push_back(spec.name);
-    }
-    generated.losses = s::losses_for(definitions, capabilities(), options, shell::ulimit_limit_check);
+    auto generated = sd::supervision_tree(definitions, options, sd::Suite::runit, kManager, capabilities());
     // `always` is what runsv does by itself: nothing emulated then.
     std::erase_if(generated.losses, [&](const Loss& loss) {
       const auto* spec = definitions.find(loss.instance);

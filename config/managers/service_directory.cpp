@@ -493,6 +493,25 @@ std::optional<std::string> script_of_execline_sh_command(std::string_view line) 
   return std::nullopt;
 }
 
+Generated supervision_tree(const config::Definitions& definitions, const GenerateOptions& options,
+                           Suite suite, std::string_view manager,
+                           const std::vector<PropertySupport>& capabilities) {
+  Generated generated;
+  for (std::size_t index : s::dependency_order(definitions).start_order) {
+    const auto& spec = definitions.instances[index];
+    std::vector<OutputFile> files;
+    for (auto& file : longrun_files(spec, definitions, options, suite)) {
+      file.path = spec.name / file.path;
+      files.push_back(std::move(file));
+    }
+    apply_file_overrides(spec, manager, spec.name, files);
+    generated.files.insert(generated.files.end(), files.begin(), files.end());
+    generated.start_order.push_back(spec.name);
+  }
+  generated.losses = s::losses_for(definitions, capabilities, options, shell::ulimit_limit_check);
+  return generated;
+}
+
 void apply_file_overrides(const InstanceSpec& spec, std::string_view manager,
                           const std::filesystem::path& dir, std::vector<OutputFile>& files) {
   for (const auto& [key, value] : s::override_entries(spec, manager)) {

@@ -55,6 +55,12 @@ std::optional<std::string> script_of_execline_sh_command(std::string_view line);
 void apply_file_overrides(const config::InstanceSpec& spec, std::string_view manager,
                           const std::filesystem::path& dir, std::vector<OutputFile>& files);
 
+// runit's and s6's whole output: one service directory per instance (named after it, in dependency order,
+// overrides.<manager> applied), the start order and the losses against `capabilities`.
+Generated supervision_tree(const config::Definitions& definitions, const GenerateOptions& options,
+                           Suite suite, std::string_view manager,
+                           const std::vector<PropertySupport>& capabilities);
+
 // Milliseconds for s6's and s6-rc's timeout files (at least 1: 0 would mean "no timeout").
 std::string milliseconds(double seconds);
 

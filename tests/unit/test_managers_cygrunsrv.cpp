@@ -18,36 +18,10 @@ const managers::ManagerAdapter& cygrunsrv() {
 }
 
 managers::Generated generate(std::string_view yaml) {
-  const auto result = config::load_definitions_text(yaml, "test.yaml", testing::kGoldenDirs);
-  INFO(result.report());
-  REQUIRE(result.ok());
-  return cygrunsrv().generate(*result.definitions, testing::golden_options());
+  return testing::generate_yaml("cygrunsrv", yaml);
 }
 
-const managers::OutputFile* find(const managers::Generated& generated, const std::string& path) {
-  const auto found = std::find_if(generated.files.begin(), generated.files.end(),
-                                  [&](const managers::OutputFile& file) { return file.path == path; });
-  return found == generated.files.end() ? nullptr : &*found;
-}
-
-std::string content(const managers::Generated& generated, const std::string& path) {
-  const auto* file = find(generated, path);
-  INFO("no file " << path);
-  REQUIRE(file != nullptr);
-  return file->content;
-}
-
-bool contains(const std::string& text, std::string_view part) {
-  return text.find(part) != std::string::npos;
-}
-
-std::vector<std::string> lines(const std::vector<managers::Loss>& losses) {
-  std::vector<std::string> text;
-  for (const auto& loss : losses)
-    text.push_back(loss.instance + ": " + loss.property + ": " +
-                   std::string(managers::to_string(loss.support)) + ": " + loss.note);
-  return text;
-}
+using testing::contains;
 
 }  // namespace
 
@@ -75,8 +49,8 @@ instances:
   db: { daemon: /usr/sbin/dbd, args: [-d], autostart: false, restart: never }
 )");
   CHECK(generated.start_order == std::vector<std::string>{"nixpm-db", "nixpm-web"});
-  CHECK(find(generated, "cygrunsrv.sh")->mode == 0755);
-  const auto script = content(generated, "cygrunsrv.sh");
+  CHECK(testing::find_generated(generated, "cygrunsrv.sh")->mode == 0755);
+  const auto script = testing::generated_content(generated, "cygrunsrv.sh");
   CHECK(contains(script,
                  "  cygrunsrv --install nixpm-db \\\n    --path /usr/sbin/dbd \\\n    --args -d \\\n"
                  "    --chdir /var \\\n    --disp 'nixpm db' \\\n    --type manual \\\n"
@@ -115,17 +89,17 @@ instances:
     files: { "/etc/web.conf": "x\n" }
     restart: never
 )");
-  const auto wrapper = content(generated, "web.sh");
-  CHECK(find(generated, "web.sh")->mode == 0755);
+  const auto wrapper = testing::generated_content(generated, "web.sh");
+  CHECK(testing::find_generated(generated, "web.sh")->mode == 0755);
   CHECK(contains(
       wrapper,
       "printf '%s' 'x\n' > /etc/web.conf\numask 027\nexport PATH=/opt/web/bin:/opt/web/sbin:\"$PATH\"\n"
       "exec nice -n 2 /bin/sh -ec 'true\nexec \"$0\" \"$@\"' /usr/bin/web 'both '\\'' and \"'\n"));
-  const auto script = content(generated, "cygrunsrv.sh");
+  const auto script = testing::generated_content(generated, "cygrunsrv.sh");
   CHECK(contains(script, "here=$(cd \"$(dirname \"$0\")\" && pwd)\n"));
   CHECK(contains(script, "    --path /bin/sh \\\n    --args \"\\\"$here/web.sh\\\"\" \\\n"));
   CHECK(
-      lines(generated.losses) ==
+      testing::loss_notes(generated.losses) ==
       std::vector<std::string>{"web: path: emulated: PATH exported by the <name>.sh wrapper",
                                "web: umask: emulated: umask in the <name>.sh wrapper",
                                "web: nice: emulated: nice -n in the <name>.sh wrapper",
@@ -140,7 +114,7 @@ instances:
   job: { type: oneshot, process: /bin/job, restart: never }
   web: { process: /usr/bin/web, readiness: { tcp: 80 }, stopTimeout: 3 }
 )");
-  CHECK(lines(generated.losses) ==
+  CHECK(testing::loss_notes(generated.losses) ==
         std::vector<std::string>{
             "job: oneshot: lost: a service that stops when its program ends; dependents do not wait for its "
             "success",
@@ -165,7 +139,7 @@ instances:
         terminateOnShutdown: false
         extraArguments: [--neverexits]
 )");
-  const auto script = content(generated, "cygrunsrv.sh");
+  const auto script = testing::generated_content(generated, "cygrunsrv.sh");
   CHECK(contains(
       script,
       "    --env B=2 \\\n    --env C=3 \\\n    --dep Tcpip \\\n    --disp Web \\\n    --passwd secret \\\n"));

@@ -18,31 +18,10 @@ const managers::ManagerAdapter& launchd() {
 }
 
 managers::Generated generate(std::string_view yaml, managers::Scope scope = managers::Scope::system) {
-  const auto result = config::load_definitions_text(yaml, "test.yaml", testing::kGoldenDirs);
-  INFO(result.report());
-  REQUIRE(result.ok());
-  return launchd().generate(*result.definitions, testing::golden_options(scope));
+  return testing::generate_yaml("launchd", yaml, scope);
 }
 
-std::string content(const managers::Generated& generated, const std::string& path) {
-  const auto found = std::find_if(generated.files.begin(), generated.files.end(),
-                                  [&](const managers::OutputFile& file) { return file.path == path; });
-  INFO("no file " << path);
-  REQUIRE(found != generated.files.end());
-  return found->content;
-}
-
-bool contains(const std::string& text, std::string_view part) {
-  return text.find(part) != std::string::npos;
-}
-
-std::vector<std::string> lines(const std::vector<managers::Loss>& losses) {
-  std::vector<std::string> text;
-  for (const auto& loss : losses)
-    text.push_back(loss.instance + ": " + loss.property + ": " +
-                   std::string(managers::to_string(loss.support)) + ": " + loss.note);
-  return text;
-}
+using testing::contains;
 
 }  // namespace
 
@@ -79,7 +58,7 @@ instances:
     stopTimeout: 0
 )");
   CHECK(generated.start_order == std::vector<std::string>{"org.nixpm.web"});
-  const auto plist = content(generated, "LaunchDaemons/org.nixpm.web.plist");
+  const auto plist = testing::generated_content(generated, "LaunchDaemons/org.nixpm.web.plist");
   CHECK(plist.starts_with(
       "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<!DOCTYPE plist PUBLIC \"-//Apple//DTD PLIST 1.0//EN\""));
   CHECK(contains(plist, "\t<key>Label</key>\n\t<string>org.nixpm.web</string>\n"));
@@ -108,14 +87,14 @@ instances:
   web: { process: /usr/bin/web, user: www, dependencies: [db], restart: never, autostart: false }
 )",
                                   managers::Scope::user);
-  const auto plist = content(generated, "LaunchAgents/org.nixpm.web.plist");
+  const auto plist = testing::generated_content(generated, "LaunchAgents/org.nixpm.web.plist");
   CHECK_FALSE(contains(plist, "UserName"));
   CHECK_FALSE(contains(plist, "KeepAlive"));
   CHECK(contains(plist, "<key>RunAtLoad</key>\n\t<false/>\n\t<key>Disabled</key>\n\t<true/>"));
-  CHECK(contains(content(generated, "LaunchAgents/org.nixpm.db.plist"),
+  CHECK(contains(testing::generated_content(generated, "LaunchAgents/org.nixpm.db.plist"),
                  "<key>KeepAlive</key>\n\t<dict>\n\t\t<key>SuccessfulExit</key>\n\t\t<false/>\n\t</dict>"));
   CHECK(
-      lines(generated.losses) ==
+      testing::loss_notes(generated.losses) ==
       std::vector<std::string>{
           "db: readiness.tcp: lost: launchd has no readiness (and orders no dependents)",
           "web: user: lost: user scope: everything runs as the user who runs the manager",
@@ -134,7 +113,7 @@ instances:
     files: { "/etc/web.conf": "port 80\n" }
   food: { daemon: /usr/sbin/food, pidFile: /run/food.pid }
 )");
-  const auto web = content(generated, "LaunchDaemons/org.nixpm.web.plist");
+  const auto web = testing::generated_content(generated, "LaunchDaemons/org.nixpm.web.plist");
   CHECK(contains(
       web, "\t\t<string>/bin/sh</string>\n\t\t<string>-c</string>\n\t\t<string># web: the /bin/sh wrapper"));
   CHECK(contains(web,
@@ -147,7 +126,7 @@ instances:
       "</string>\n\t\t<string>org.nixpm.web</string>\n\t\t<string>/bin/sh</string>\n\t\t<string>-ec</"
       "string>\n"
       "\t\t<string>mkdir -p /tmp/web\nexec \"$0\" \"$@\"</string>\n\t\t<string>/usr/bin/web</string>\n"));
-  const auto food = content(generated, "LaunchDaemons/org.nixpm.food.plist");
+  const auto food = testing::generated_content(generated, "LaunchDaemons/org.nixpm.food.plist");
   CHECK(contains(food, "rm -f /run/food.pid\n\"$@\" || exit $?\n"));
   CHECK(contains(food, "<string>org.nixpm.food</string>\n\t\t<string>/usr/sbin/food</string>\n\t</array>"));
 }
@@ -166,7 +145,7 @@ instances:
         LowPriorityIO: true
         Weight: 0.5
 )");
-  const auto plist = content(generated, "LaunchDaemons/org.nixpm.web.plist");
+  const auto plist = testing::generated_content(generated, "LaunchDaemons/org.nixpm.web.plist");
   CHECK(contains(plist,
                  "<key>KeepAlive</key>\n\t<dict>\n\t\t<key>SuccessfulExit</key>\n\t\t<false/>\n"
                  "\t\t<key>NetworkState</key>\n\t\t<true/>\n\t</dict>"));

@@ -18,42 +18,11 @@ const managers::ManagerAdapter& runit() {
   return *managers::find_manager("runit");
 }
 
-config::Definitions load(std::string_view yaml) {
-  const auto result = config::load_definitions_text(yaml, "test.yaml", testing::kGoldenDirs);
-  INFO(result.report());
-  REQUIRE(result.ok());
-  return *result.definitions;
-}
-
 managers::Generated generate(std::string_view yaml, managers::Scope scope = managers::Scope::system) {
-  return runit().generate(load(yaml), testing::golden_options(scope));
+  return testing::generate_yaml("runit", yaml, scope);
 }
 
-const managers::OutputFile* find(const managers::Generated& generated, const std::string& path) {
-  const auto found = std::find_if(generated.files.begin(), generated.files.end(),
-                                  [&](const managers::OutputFile& file) { return file.path == path; });
-  return found == generated.files.end() ? nullptr : &*found;
-}
-
-std::string content(const managers::Generated& generated, const std::string& path) {
-  const auto* file = find(generated, path);
-  INFO("no file " << path);
-  REQUIRE(file != nullptr);
-  return file->content;
-}
-
-bool contains(const std::string& text, std::string_view part) {
-  return text.find(part) != std::string::npos;
-}
-
-// "instance: property: support: note", one line per loss, for readable comparisons.
-std::vector<std::string> lines(const std::vector<Loss>& losses) {
-  std::vector<std::string> text;
-  for (const auto& loss : losses)
-    text.push_back(loss.instance + ": " + loss.property + ": " +
-                   std::string(managers::to_string(loss.support)) + ": " + loss.note);
-  return text;
-}
+using testing::contains;
 
 }  // namespace
 
@@ -77,22 +46,22 @@ instances:
     process: /usr/bin/db
 )");
   CHECK(generated.start_order == std::vector<std::string>{"db", "web"});
-  const auto run = content(generated, "web/run");
+  const auto run = testing::generated_content(generated, "web/run");
   CHECK(run.starts_with("#!/bin/sh\n"));
   CHECK(contains(run, "exec 2>&1\n"));
   CHECK(contains(run, "sv -w 60 start ../db || exit 1\n"));
   CHECK(contains(run, "cd /var || exit 1\n"));
   CHECK(contains(run, "exec /usr/bin/web --port 80 'it'\\''s'\n"));
-  CHECK(find(generated, "web/run")->mode == 0755);
-  CHECK_FALSE(contains(content(generated, "db/run"), "sv -w"));
-  CHECK(contains(content(generated, "web/log/run"), "exec svlogd -tt /var/log/web\n"));
+  CHECK(testing::find_generated(generated, "web/run")->mode == 0755);
+  CHECK_FALSE(contains(testing::generated_content(generated, "db/run"), "sv -w"));
+  CHECK(contains(testing::generated_content(generated, "web/log/run"), "exec svlogd -tt /var/log/web\n"));
   // on-failure (the default): a clean exit is final.
-  CHECK(contains(content(generated, "web/finish"), "case \"$1\" in 0) exec sv down . ;; esac"));
-  CHECK(find(generated, "web/check") == nullptr);
-  CHECK(find(generated, "web/down") == nullptr);
+  CHECK(contains(testing::generated_content(generated, "web/finish"), "case \"$1\" in 0) exec sv down . ;; esac"));
+  CHECK(testing::find_generated(generated, "web/check") == nullptr);
+  CHECK(testing::find_generated(generated, "web/down") == nullptr);
   constexpr std::string_view kRestart =
       "restart: emulated: runsv restarts by itself; ./finish runs sv down after a success or with never";
-  CHECK(lines(generated.losses) ==
+  CHECK(testing::loss_notes(generated.losses) ==
         std::vector<std::string>{
             "web: dependencies: emulated: ./run starts them with sv -w start and waits for their "
             "./check; runit does not order stops",
@@ -102,7 +71,7 @@ instances:
 instances:
   web: { process: /usr/bin/web, restart: always }
 )");
-  CHECK(find(always, "web/finish") == nullptr);
+  CHECK(testing::find_generated(always, "web/finish") == nullptr);
   CHECK(always.losses.empty());
 }
 
@@ -118,7 +87,7 @@ instances:
     user: www
     initialize: "mkdir -p /var/lib/web"
 )");
-  const auto run = content(generated, "web/run");
+  const auto run = testing::generated_content(generated, "web/run");
   CHECK(contains(run, "umask 027\n"));
   CHECK(contains(run, "export PORT=80\n"));
   CHECK(contains(run, "export PATH=/opt/web/bin:/opt/web/sbin:\"${PATH:-/usr/local/bin:/usr/bin:/bin}\"\n"));
@@ -130,15 +99,15 @@ instances:
 instances:
   web: { process: /usr/bin/web, nice: 5, user: www }
 )");
-  CHECK(contains(content(plain, "web/run"), "exec chpst -n 5 -u www /usr/bin/web\n"));
+  CHECK(contains(testing::generated_content(plain, "web/run"), "exec chpst -n 5 -u www /usr/bin/web\n"));
   // In the user scope nothing switches users (and the report says so).
   const auto user = generate(R"(
 instances:
   web: { process: /usr/bin/web, user: www, restart: always }
 )",
                              managers::Scope::user);
-  CHECK(contains(content(user, "web/run"), "exec /usr/bin/web\n"));
-  CHECK(lines(user.losses) ==
+  CHECK(contains(testing::generated_content(user, "web/run"), "exec /usr/bin/web\n"));
+  CHECK(testing::loss_notes(user.losses) ==
         std::vector<std::string>{
             "web: user: lost: user scope: everything runs as the user who runs the manager"});
 }
@@ -150,11 +119,11 @@ instances:
   failing: { process: /bin/false, successExitCodes: [0, 3], restartDelay: 2.5 }
   always: { process: /bin/sleep, args: ["1"], restart: always }
 )");
-  CHECK(contains(content(generated, "once/finish"), "exec sv down .  # restart: never\n"));
-  const auto finish = content(generated, "failing/finish");
+  CHECK(contains(testing::generated_content(generated, "once/finish"), "exec sv down .  # restart: never\n"));
+  const auto finish = testing::generated_content(generated, "failing/finish");
   CHECK(contains(finish, "case \"$1\" in 0|3) exec sv down . ;; esac"));
   CHECK(contains(finish, "sleep 2.5\n"));
-  CHECK(find(generated, "always/finish") == nullptr);
+  CHECK(testing::find_generated(generated, "always/finish") == nullptr);
 }
 
 TEST_CASE("runit: readiness becomes ./check, which the dependents' sv start waits for") {
@@ -166,21 +135,21 @@ instances:
   daemon: { daemon: /usr/sbin/food, args: ["-d"] }
   user: { process: /usr/bin/user, dependencies: [tcp, cmd, pid, daemon] }
 )");
-  CHECK(contains(content(generated, "tcp/check"),
+  CHECK(contains(testing::generated_content(generated, "tcp/check"),
                  "/bin/bash -c 'exec 3<>\"/dev/tcp/$0/$1\"' 127.0.0.1 8080 2>/dev/null\n"));
-  CHECK(contains(content(generated, "cmd/check"), "/bin/check 'a b' >/dev/null 2>&1\n"));
-  CHECK(contains(content(generated, "pid/check"),
+  CHECK(contains(testing::generated_content(generated, "cmd/check"), "/bin/check 'a b' >/dev/null 2>&1\n"));
+  CHECK(contains(testing::generated_content(generated, "pid/check"),
                  "pid=$(cat /run/pid.pid 2>/dev/null) && [ -n \"$pid\" ] && kill -0"));
-  CHECK(contains(content(generated, "daemon/check"), "cat /var/run/daemon.pid"));
+  CHECK(contains(testing::generated_content(generated, "daemon/check"), "cat /var/run/daemon.pid"));
   // The longest start timeout of the dependencies, in whole seconds.
   CHECK(
-      contains(content(generated, "user/run"), "sv -w 60 start ../tcp ../cmd ../pid ../daemon || exit 1\n"));
+      contains(testing::generated_content(generated, "user/run"), "sv -w 60 start ../tcp ../cmd ../pid ../daemon || exit 1\n"));
   const auto losses = generate(R"(
 instances:
   n: { process: /usr/bin/n, readiness: notify, restart: always }
 )")
                           .losses;
-  CHECK(lines(losses) ==
+  CHECK(testing::loss_notes(losses) ==
         std::vector<std::string>{
             "n: readiness.notify: lost: runit has no notification socket; ready once started"});
 }
@@ -190,11 +159,11 @@ TEST_CASE("runit: a forking daemon is kept in the foreground by ./run, tracked b
 instances:
   food: { daemon: /usr/sbin/food, args: ["-d"], pidFile: /run/food.pid, stopSignal: QUIT, restart: always }
 )");
-  const auto run = content(generated, "food/run");
+  const auto run = testing::generated_content(generated, "food/run");
   CHECK(contains(run, "rm -f /run/food.pid\n(cd /var && exec /usr/sbin/food -d) || exit $?\n"));
   CHECK(contains(run, "trap 'stopping=1; kill -s QUIT \"$pid\"' TERM INT QUIT\n"));
-  CHECK(contains(content(generated, "food/control/t"), "kill -s QUIT \"$(cat supervise/pid)\"\n"));
-  CHECK(lines(generated.losses) ==
+  CHECK(contains(testing::generated_content(generated, "food/control/t"), "kill -s QUIT \"$(cat supervise/pid)\"\n"));
+  CHECK(testing::loss_notes(generated.losses) ==
         std::vector<std::string>{"food: daemon: emulated: ./run starts it and stays in the foreground while "
                                  "its pid file's process lives",
                                  "food: stopSignal: emulated: control/t sends it instead of TERM"});
@@ -205,14 +174,14 @@ TEST_CASE("runit: a oneshot runs once, then stays up with a done marker that ./c
 instances:
   setup: { type: oneshot, process: /bin/setup, successExitCodes: [0, 2], autostart: false }
 )");
-  const auto run = content(generated, "setup/run");
+  const auto run = testing::generated_content(generated, "setup/run");
   CHECK(contains(run,
                  "/bin/setup\nstatus=$?\ncase $status in 0|2) ;; *) exit \"$status\" ;; esac\n: > "
                  "/var/run/setup.done\n"));
   CHECK(contains(run, "exec sleep infinity\n"));
-  CHECK(contains(content(generated, "setup/check"), "test -e /var/run/setup.done\n"));
-  CHECK(contains(content(generated, "setup/finish"), "rm -f /var/run/setup.done\n"));
-  CHECK(find(generated, "setup/down") != nullptr);
+  CHECK(contains(testing::generated_content(generated, "setup/check"), "test -e /var/run/setup.done\n"));
+  CHECK(contains(testing::generated_content(generated, "setup/finish"), "rm -f /var/run/setup.done\n"));
+  CHECK(testing::find_generated(generated, "setup/down") != nullptr);
 }
 
 TEST_CASE("runit: overrides.runit adds, replaces and removes files of the service directory") {
@@ -223,11 +192,11 @@ instances:
     overrides:
       runit: { down: true, "log/run": "#!/bin/sh\nexec cat\n", "control/u": "#!/bin/sh\necho up\n", check: false, conf: 3 }
 )");
-  CHECK(content(generated, "web/down").empty());
-  CHECK(content(generated, "web/log/run") == "#!/bin/sh\nexec cat\n");
-  CHECK(find(generated, "web/control/u")->mode == 0755);
-  CHECK(content(generated, "web/conf") == "3\n");
-  CHECK(find(generated, "web/conf")->mode == 0644);
+  CHECK(testing::generated_content(generated, "web/down").empty());
+  CHECK(testing::generated_content(generated, "web/log/run") == "#!/bin/sh\nexec cat\n");
+  CHECK(testing::find_generated(generated, "web/control/u")->mode == 0755);
+  CHECK(testing::generated_content(generated, "web/conf") == "3\n");
+  CHECK(testing::find_generated(generated, "web/conf")->mode == 0644);
 
   for (std::string_view bad : {R"(../x: "y")", R"(/etc/x: "y")", R"(".": "y")"}) {
     const std::string yaml =

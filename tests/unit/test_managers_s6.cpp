@@ -18,36 +18,10 @@ const managers::ManagerAdapter& s6() {
 }
 
 managers::Generated generate(std::string_view yaml, managers::Scope scope = managers::Scope::system) {
-  const auto result = config::load_definitions_text(yaml, "test.yaml", testing::kGoldenDirs);
-  INFO(result.report());
-  REQUIRE(result.ok());
-  return s6().generate(*result.definitions, testing::golden_options(scope));
+  return testing::generate_yaml("s6", yaml, scope);
 }
 
-const managers::OutputFile* find(const managers::Generated& generated, const std::string& path) {
-  const auto found = std::find_if(generated.files.begin(), generated.files.end(),
-                                  [&](const managers::OutputFile& file) { return file.path == path; });
-  return found == generated.files.end() ? nullptr : &*found;
-}
-
-std::string content(const managers::Generated& generated, const std::string& path) {
-  const auto* file = find(generated, path);
-  INFO("no file " << path);
-  REQUIRE(file != nullptr);
-  return file->content;
-}
-
-bool contains(const std::string& text, std::string_view part) {
-  return text.find(part) != std::string::npos;
-}
-
-std::vector<std::string> lines(const std::vector<managers::Loss>& losses) {
-  std::vector<std::string> text;
-  for (const auto& loss : losses)
-    text.push_back(loss.instance + ": " + loss.property + ": " +
-                   std::string(managers::to_string(loss.support)) + ": " + loss.note);
-  return text;
-}
+using testing::contains;
 
 }  // namespace
 
@@ -68,16 +42,16 @@ instances:
   web: { process: /usr/bin/web, dependencies: [db, cache], nice: -5, user: www }
 )");
   CHECK(generated.start_order == std::vector<std::string>{"db", "cache", "web"});
-  const auto run = content(generated, "web/run");
+  const auto run = testing::generated_content(generated, "web/run");
   CHECK(contains(run,
                  "for dependency in ../db ../cache; do s6-svc -u \"$dependency\" || exit 1; done\n"
                  "s6-svwait -U -t 5000 ../db || exit 1\n"
                  "s6-svwait -u -t 5000 ../cache || exit 1\n"));
   // nice first (lowering it needs root), then the user.
   CHECK(contains(run, "cd /var || exit 1\nexec nice -n -5 s6-setuidgid www /usr/bin/web\n"));
-  CHECK(contains(content(generated, "web/log/run"), "exec s6-log -b n3 s10485760 T /var/log/web\n"));
-  CHECK(content(generated, "web/timeout-kill") == "10000\n");
-  CHECK(find(generated, "web/notification-fd") == nullptr);
+  CHECK(contains(testing::generated_content(generated, "web/log/run"), "exec s6-log -b n3 s10485760 T /var/log/web\n"));
+  CHECK(testing::generated_content(generated, "web/timeout-kill") == "10000\n");
+  CHECK(testing::find_generated(generated, "web/notification-fd") == nullptr);
 }
 
 TEST_CASE("s6: readiness checks run under s6-notifyoncheck, which reports on notification-fd") {
@@ -90,10 +64,10 @@ instances:
     readiness: { command: [/usr/bin/db-ping] }
     startTimeout: 5
 )");
-  CHECK(content(generated, "db/notification-fd") == "3\n");
-  CHECK(contains(content(generated, "db/data/check"), "/usr/bin/db-ping >/dev/null 2>&1\n"));
+  CHECK(testing::generated_content(generated, "db/notification-fd") == "3\n");
+  CHECK(contains(testing::generated_content(generated, "db/data/check"), "/usr/bin/db-ping >/dev/null 2>&1\n"));
   // The working directory is changed by the program's own shell, after s6-notifyoncheck started here.
-  const auto run = content(generated, "db/run");
+  const auto run = testing::generated_content(generated, "db/run");
   CHECK(contains(
       run,
       "exec s6-notifyoncheck -d -3 3 -w 100 -n 0 -T 5000 /bin/sh -ec 'cd /srv/db\ntrue\nexec \"$0\" \"$@\"' "
@@ -109,18 +83,18 @@ instances:
   once: { process: /usr/bin/once, restart: never }
   codes: { process: /usr/bin/codes, successExitCodes: [0, 3] }
 )");
-  CHECK(content(generated, "web/down-signal") == "SIGQUIT\n");
-  CHECK(content(generated, "web/timeout-kill") == "2500\n");
-  CHECK(content(generated, "web/timeout-finish") == "10000\n");
-  const auto finish = content(generated, "web/finish");
+  CHECK(testing::generated_content(generated, "web/down-signal") == "SIGQUIT\n");
+  CHECK(testing::generated_content(generated, "web/timeout-kill") == "2500\n");
+  CHECK(testing::generated_content(generated, "web/timeout-finish") == "10000\n");
+  const auto finish = testing::generated_content(generated, "web/finish");
   CHECK(contains(finish, "exec s6-permafailon 75 3 1-255,SIGSEGV,SIGBUS,SIGILL,SIGFPE,SIGABRT sleep 5\n"));
   CHECK_FALSE(contains(finish, "exit 125"));
-  CHECK(contains(content(generated, "once/finish"), "exit 125"));
-  const auto codes = content(generated, "codes/finish");
+  CHECK(contains(testing::generated_content(generated, "once/finish"), "exit 125"));
+  const auto codes = testing::generated_content(generated, "codes/finish");
   CHECK(contains(codes, "case \"$1\" in 0|3) exit 125 ;; esac"));
   CHECK(contains(codes, "exec s6-permafailon 55 5 1-2,4-255,SIGSEGV,SIGBUS,SIGILL,SIGFPE,SIGABRT true\n"));
   CHECK(
-      lines(generated.losses) ==
+      testing::loss_notes(generated.losses) ==
       std::vector<std::string>{
           "web: restartDelay: emulated: sleep in ./finish (a fixed delay)",
           "web: stableAfter: emulated: part of s6-permafailon's time window in ./finish",
@@ -134,14 +108,14 @@ TEST_CASE("s6: a oneshot signals readiness once it succeeded, then stays up") {
 instances:
   setup: { type: oneshot, process: /bin/setup, autostart: false }
 )");
-  const auto run = content(generated, "setup/run");
+  const auto run = testing::generated_content(generated, "setup/run");
   CHECK(contains(run,
                  "/bin/setup 3>&-\nstatus=$?\ncase $status in 0) ;; *) exit \"$status\" ;; esac\necho >&3\n"
                  "exec 3>&-\n"));
   CHECK(contains(run, "exec sleep infinity\n"));
-  CHECK(content(generated, "setup/notification-fd") == "3\n");
-  CHECK(find(generated, "setup/down") != nullptr);
-  CHECK(find(generated, "setup/data/check") == nullptr);
+  CHECK(testing::generated_content(generated, "setup/notification-fd") == "3\n");
+  CHECK(testing::find_generated(generated, "setup/down") != nullptr);
+  CHECK(testing::find_generated(generated, "setup/data/check") == nullptr);
 }
 
 TEST_CASE("s6: a forking daemon's proxy signals readiness once the pid file names a live process") {
@@ -149,7 +123,7 @@ TEST_CASE("s6: a forking daemon's proxy signals readiness once the pid file name
 instances:
   food: { daemon: /usr/sbin/food, readiness: { tcp: 99 } }
 )");
-  const auto run = content(generated, "food/run");
+  const auto run = testing::generated_content(generated, "food/run");
   CHECK(contains(run, "(cd /var && exec /usr/sbin/food) 3>&- || exit $?\n"));
   CHECK(contains(
       run,
@@ -157,7 +131,7 @@ instances:
       "&& ./data/check; do\n"));
   CHECK(contains(run, "echo >&3; exec 3>&-\n"));
   // The pid file is the proxy's business; data/check only tests the port.
-  CHECK_FALSE(contains(content(generated, "food/data/check"), "food.pid"));
+  CHECK_FALSE(contains(testing::generated_content(generated, "food/data/check"), "food.pid"));
 }
 
 TEST_CASE("s6: overrides.s6 files replace generated ones") {
@@ -167,7 +141,7 @@ instances:
     process: /usr/bin/web
     overrides: { s6: { notification-fd: 4, timeout-kill: false, "data/extra": "x" } }
 )");
-  CHECK(content(generated, "web/notification-fd") == "4\n");
-  CHECK(find(generated, "web/timeout-kill") == nullptr);
-  CHECK(content(generated, "web/data/extra") == "x");
+  CHECK(testing::generated_content(generated, "web/notification-fd") == "4\n");
+  CHECK(testing::find_generated(generated, "web/timeout-kill") == nullptr);
+  CHECK(testing::generated_content(generated, "web/data/extra") == "x");
 }

@@ -19,36 +19,10 @@ const managers::ManagerAdapter& s6_rc() {
 }
 
 managers::Generated generate(std::string_view yaml) {
-  const auto result = config::load_definitions_text(yaml, "test.yaml", testing::kGoldenDirs);
-  INFO(result.report());
-  REQUIRE(result.ok());
-  return s6_rc().generate(*result.definitions, testing::golden_options());
+  return testing::generate_yaml("s6-rc", yaml);
 }
 
-const managers::OutputFile* find(const managers::Generated& generated, const std::string& path) {
-  const auto found = std::find_if(generated.files.begin(), generated.files.end(),
-                                  [&](const managers::OutputFile& file) { return file.path == path; });
-  return found == generated.files.end() ? nullptr : &*found;
-}
-
-std::string content(const managers::Generated& generated, const std::string& path) {
-  const auto* file = find(generated, path);
-  INFO("no file " << path);
-  REQUIRE(file != nullptr);
-  return file->content;
-}
-
-bool contains(const std::string& text, std::string_view part) {
-  return text.find(part) != std::string::npos;
-}
-
-std::vector<std::string> lines(const std::vector<managers::Loss>& losses) {
-  std::vector<std::string> text;
-  for (const auto& loss : losses)
-    text.push_back(loss.instance + ": " + loss.property + ": " +
-                   std::string(managers::to_string(loss.support)) + ": " + loss.note);
-  return text;
-}
+using testing::contains;
 
 }  // namespace
 
@@ -69,26 +43,26 @@ instances:
   setup: { type: oneshot, process: /bin/setup, args: ["a \"b\" \\c"], autostart: false }
 )");
   CHECK(generated.start_order == std::vector<std::string>{"db", "setup", "web"});
-  CHECK(content(generated, "db-srv/type") == "longrun\n");
-  CHECK(content(generated, "db-srv/producer-for") == "db-log\n");
-  CHECK(content(generated, "db-srv/down-signal") == "SIGINT\n");
-  CHECK(content(generated, "db-srv/timeout-kill") == "3000\n");
-  CHECK(content(generated, "db-srv/timeout-up") == "5000\n");
-  CHECK(content(generated, "db-log/type") == "longrun\n");
-  CHECK(content(generated, "db-log/consumer-for") == "db-srv\n");
-  CHECK(content(generated, "db-log/pipeline-name") == "db\n");
-  CHECK(content(generated, "db-log/notification-fd") == "3\n");
-  CHECK(contains(content(generated, "db-log/run"), "exec s6-log -d3 -b n3 s10485760 T /var/log/db\n"));
+  CHECK(testing::generated_content(generated, "db-srv/type") == "longrun\n");
+  CHECK(testing::generated_content(generated, "db-srv/producer-for") == "db-log\n");
+  CHECK(testing::generated_content(generated, "db-srv/down-signal") == "SIGINT\n");
+  CHECK(testing::generated_content(generated, "db-srv/timeout-kill") == "3000\n");
+  CHECK(testing::generated_content(generated, "db-srv/timeout-up") == "5000\n");
+  CHECK(testing::generated_content(generated, "db-log/type") == "longrun\n");
+  CHECK(testing::generated_content(generated, "db-log/consumer-for") == "db-srv\n");
+  CHECK(testing::generated_content(generated, "db-log/pipeline-name") == "db\n");
+  CHECK(testing::generated_content(generated, "db-log/notification-fd") == "3\n");
+  CHECK(contains(testing::generated_content(generated, "db-log/run"), "exec s6-log -d3 -b n3 s10485760 T /var/log/db\n"));
   // s6-rc orders the start itself: no waiting in run.
-  CHECK(content(generated, "web-srv/dependencies") == "db\nsetup\n");
-  CHECK_FALSE(contains(content(generated, "web-srv/run"), "s6-svwait"));
-  CHECK(find(generated, "web-srv/down") == nullptr);
-  CHECK(content(generated, "nixpm/type") == "bundle\n");
-  CHECK(content(generated, "nixpm/contents") == "db\nweb\n");
+  CHECK(testing::generated_content(generated, "web-srv/dependencies") == "db\nsetup\n");
+  CHECK_FALSE(contains(testing::generated_content(generated, "web-srv/run"), "s6-svwait"));
+  CHECK(testing::find_generated(generated, "web-srv/down") == nullptr);
+  CHECK(testing::generated_content(generated, "nixpm/type") == "bundle\n");
+  CHECK(testing::generated_content(generated, "nixpm/contents") == "db\nweb\n");
 
-  CHECK(content(generated, "setup/type") == "oneshot\n");
-  CHECK(find(generated, "setup-log/type") == nullptr);
-  const auto up = content(generated, "setup/up");
+  CHECK(testing::generated_content(generated, "setup/type") == "oneshot\n");
+  CHECK(testing::find_generated(generated, "setup-log/type") == nullptr);
+  const auto up = testing::generated_content(generated, "setup/up");
   CHECK(up.starts_with("/bin/sh -c \"# setup: setup\n"));
   const auto script = managers::service_directory::script_of_execline_sh_command(up);
   REQUIRE(script);
@@ -97,7 +71,7 @@ instances:
       *script, "/bin/setup 'a \"b\" \\c'\nstatus=$?\ncase $status in 0) exit 0 ;; esac\nexit \"$status\"\n"));
   // In execline's quoting, backslashes and double quotes are escaped.
   CHECK(contains(up, "/bin/setup 'a \\\"b\\\" \\\\c'"));
-  CHECK(lines(generated.losses) ==
+  CHECK(testing::loss_notes(generated.losses) ==
         std::vector<std::string>{
             "setup: restart: lost: s6-rc runs a oneshot's up once per start; a failed one is not retried"});
 }
@@ -128,10 +102,10 @@ instances:
   web: { process: /usr/bin/web, overrides: { s6-rc: { timeout-up: 30000, flag-essential: true, "data/x": "y" } } }
   job: { type: oneshot, process: /bin/job, overrides: { s6-rc: { down: "/bin/true" } } }
 )");
-  CHECK(content(generated, "web-srv/timeout-up") == "30000\n");
-  CHECK(content(generated, "web-srv/flag-essential").empty());
-  CHECK(content(generated, "web-srv/data/x") == "y");
-  CHECK(content(generated, "job/down") == "/bin/true");
+  CHECK(testing::generated_content(generated, "web-srv/timeout-up") == "30000\n");
+  CHECK(testing::generated_content(generated, "web-srv/flag-essential").empty());
+  CHECK(testing::generated_content(generated, "web-srv/data/x") == "y");
+  CHECK(testing::generated_content(generated, "job/down") == "/bin/true");
 }
 
 TEST_CASE("s6-rc: execline quoting round-trips any script") {

@@ -93,6 +93,39 @@ inline const managers::OutputFile& generated_file(const managers::Generated& gen
   throw std::logic_error("unreachable");
 }
 
+// What one manager generates from `yaml` (which must load) with the golden options.
+inline managers::Generated generate_yaml(std::string_view manager, std::string_view yaml,
+                                         managers::Scope scope = managers::Scope::system) {
+  return managers::find_manager(manager)->generate(definitions_from_yaml(yaml), golden_options(scope));
+}
+
+// The generated file at `path`, or nullptr.
+inline const managers::OutputFile* find_generated(const managers::Generated& generated, std::string_view path) {
+  for (const auto& file : generated.files)
+    if (file.path.generic_string() == path) return &file;
+  return nullptr;
+}
+
+inline std::string generated_content(const managers::Generated& generated, std::string_view path) {
+  const auto* file = find_generated(generated, path);
+  INFO("no file " << path);
+  REQUIRE(file != nullptr);
+  return file->content;
+}
+
+inline bool contains(std::string_view text, std::string_view part) {
+  return text.find(part) != std::string_view::npos;
+}
+
+// Losses as "instance: property: support: note" lines.
+inline std::vector<std::string> loss_notes(const std::vector<managers::Loss>& losses) {
+  std::vector<std::string> text;
+  for (const auto& loss : losses)
+    text.push_back(loss.instance + ": " + loss.property + ": " + std::string(managers::to_string(loss.support)) +
+                   ": " + loss.note);
+  return text;
+}
+
 // Whether `text` has a line equal to `line`.
 inline bool has_line(std::string_view text, std::string_view line) {
   std::size_t begin = 0;
