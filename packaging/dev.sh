@@ -20,6 +20,8 @@ packages=(
   libyaml-cpp-dev libspdlog-dev nlohmann-json3-dev libcli11-dev catch2
   python3 nginx-light curl procps man-db zsh fish nix-bin
   postgresql supervisor runit s6 shellcheck libxml2-utils systemd
+  # cpack's Debian package (dpkg-shlibdeps, file); the container and login tests (ip, unshare, flock, setsid)
+  dpkg-dev file iproute2 util-linux
 )
 
 missing_packages() {

@@ -1,5 +1,6 @@
-"""`cmake --install` into a temporary prefix: binaries, man pages, shell completions, examples and
-docs land where they should, and each of them works."""
+"""`cmake --install` into a temporary DESTDIR: binaries, man pages, shell completions, examples, docs,
+the Nix library, the login and container files land where they should, and each of them works.
+(test_login_start.py installs with --prefix alone.)"""
 
 import os
 import re
@@ -76,6 +77,22 @@ COMP_WORDS=(nixpmctl stop --); COMP_CWORD=2; _nixpmctl; echo "${{COMPREPLY[*]}}"
             self.assertEqual(subprocess.run(["zsh", "-n", zsh]).returncode, 0)
         if shutil.which("fish"):
             self.assertEqual(subprocess.run(["fish", "--no-execute", fish]).returncode, 0)
+
+    def test_files_naming_installed_paths_name_the_prefix_not_the_stage(self):
+        # DESTDIR is only where the files are put: what they name is where they end up.
+        with open(self.path("lib/systemd/user/nixpmd.service")) as f:
+            self.assertIn(f"ExecStart={self.prefix}/bin/nixpmd --user\n", f.read())
+        with open(self.path("share/nixpm/login/nixpmd-autostart.desktop")) as f:
+            self.assertIn(f"Exec=sh {self.prefix}/share/nixpm/login/nixpm-login.sh\n", f.read())
+
+    def test_login_container_and_nix_files_are_installed(self):
+        for relative in ("share/nixpm/login/nixpm-login.sh", "share/nixpm/container/Containerfile",
+                         "share/nixpm/container/processes.yaml", "share/nixpm/nix/default.nix",
+                         "share/nixpm/launchd/plist-1.0.dtd", "share/doc/nixpm/packaging.md"):
+            self.assertTrue(os.path.isfile(self.path(relative)), relative)
+
+    def test_everything_lands_under_the_prefix(self):
+        self.assertEqual(os.listdir(self.stage), [self.prefix.strip("/").split("/")[0]])
 
     def test_examples_and_docs_are_installed(self):
         self.assertTrue(os.path.exists(self.path("share/doc/nixpm/examples/webapps/processes.yaml")))
