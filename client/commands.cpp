@@ -11,6 +11,7 @@
 #include <nixpm/version.hpp>
 
 #include "client/check_command.hpp"
+#include "client/deploy_command.hpp"
 #include "client/generate_command.hpp"
 #include "client/log_reader.hpp"
 #include "client/render.hpp"
@@ -96,6 +97,19 @@ void configure_generate(CLI::App& sub, Invocation& inv) {
       sub.add_flag("--capabilities", inv.capabilities,
                    "Print the property x manager table as Markdown (one manager's notes with --manager)");
   list->excludes(table);
+}
+
+void configure_deploy(CLI::App& sub, Invocation& inv) {
+  sub.add_option("-m,--manager", inv.manager, "The process manager to deploy onto (see generate --list)")
+      ->type_name("NAME");
+  add_path_option(sub, "--root", inv.root,
+                  "Install the manager's files here instead of its usual place (a scan dir, an init.d root, ...)");
+  sub.add_flag("--strict", inv.strict, "Fail (exit 1, change nothing) when the definitions lose anything");
+}
+
+void configure_undeploy(CLI::App& sub, Invocation& inv) {
+  sub.add_option("-m,--manager", inv.manager, "Only if the recorded deployment is onto this manager")
+      ->type_name("NAME");
 }
 
 void configure_logs(CLI::App& sub, Invocation& inv) {
@@ -310,6 +324,24 @@ const std::vector<Verb>& verbs() {
        "prints the files, the start order and the losses. Exit 2 for an unknown manager, a missing -o or "
        "invalid definitions. See docs/managers.md.",
        configure_generate, plain_request, present_quietly, run_generate},
+      {"deploy", "deploy", "Install the definitions into a native process manager and start them there",
+       "nixpmctl deploy --manager M [-c FILE] [--user|--system] [--root DIR] [--strict]. Generates M's files "
+       "as generate does, installs them in M's place (--root DIR instead: e.g. a runsvdir or s6-svscan "
+       "directory, or where init.d/ goes) and starts the instances in dependency order through M's own tool "
+       "(supervisorctl, sv, s6-svc, the init scripts, systemctl, launchctl, ...). A redeploy compares with "
+       "the last deployment (recorded in <stateDir>/lib/nixpm/deployment.json): what it lacks is stopped and "
+       "its files removed, instances whose files are unchanged are left running, changed ones are stopped, "
+       "updated and started, new ones started. Prints what changed (as reload does); --json prints it with "
+       "the errors. Losses are reported as by generate; --strict refuses them (exit 1, nothing changes). "
+       "Exit 1 when a tool fails (the others still run), 2 for a usage error, invalid definitions or a "
+       "recorded deployment onto another manager or root. See docs/managers.md.",
+       configure_deploy, plain_request, present_quietly, run_deploy},
+      {"undeploy", "undeploy", "Stop and remove what the last deploy installed",
+       "Stops every instance of the recorded deployment through its manager's tool (dependents first), "
+       "removes the installed files, stops the manager when deploy had started it, and clears the record. "
+       "With --manager M, refuses (exit 2) when the recorded deployment is onto another manager. Nothing "
+       "deployed is not an error.",
+       configure_undeploy, plain_request, present_quietly, run_undeploy},
   };
   return table;
 }

@@ -49,12 +49,14 @@ struct Invocation {
   std::size_t lines = 10;         // logs -n
   bool follow = false;            // logs -f
   bool dot = false;               // graph --dot
-  // generate: --manager, -o, --strict, --list, --capabilities
+  // generate, deploy, undeploy: --manager, -o, --strict, --list, --capabilities
   std::string manager;
   std::optional<std::filesystem::path> output_dir;
   bool strict = false;
   bool list_managers = false;
   bool capabilities = false;
+  // deploy: --root (where the manager's files go instead of its usual place)
+  std::optional<std::filesystem::path> root;
 };
 
 // Where output goes; `colour` is true only for a terminal that wants it.

@@ -16,8 +16,9 @@ namespace {
 
 using managers::ManagerAdapter;
 
-int usage_error(Terminal& term, const std::string& message) {
-  term.err << "nixpmctl: generate: " << message << "\nRun 'nixpmctl generate --help' for more information.\n";
+int usage_error(Terminal& term, const std::string& message, std::string_view verb = "generate") {
+  term.err << "nixpmctl: " << verb << ": " << message << "\nRun 'nixpmctl " << verb
+           << " --help' for more information.\n";
   return exit_code::usage;
 }
 
@@ -33,24 +34,26 @@ std::string manager_list() {
   return text;
 }
 
-// The adapter for --manager, or nullptr after printing why there is none.
-const ManagerAdapter* chosen_manager(const Invocation& inv, Terminal& term) {
+}  // namespace
+
+const ManagerAdapter* chosen_manager(const Invocation& inv, Terminal& term, std::string_view verb) {
   if (inv.manager.empty()) {
-    usage_error(term, "--manager is required (one of: " + managers::known_manager_names() + ")");
+    usage_error(term, "--manager is required (one of: " + managers::known_manager_names() + ")", verb);
     return nullptr;
   }
   const auto* manager = managers::find_manager(inv.manager);
   if (manager == nullptr) {
     std::vector<std::string> names;
     for (const auto* known : managers::all_managers()) names.emplace_back(known->name());
-    usage_error(term, "unknown process manager '" + inv.manager + "'" +
-                          config::did_you_mean(inv.manager, names) +
-                          "; known managers: " + managers::known_manager_names());
+    usage_error(term,
+                "unknown process manager '" + inv.manager + "'" + config::did_you_mean(inv.manager, names) +
+                    "; known managers: " + managers::known_manager_names(),
+                verb);
   }
   return manager;
 }
 
-std::optional<config::Definitions> load(const Paths& paths, Terminal& term) {
+std::optional<config::Definitions> load_definitions_for(const Paths& paths, Terminal& term, std::string_view verb) {
   // The ids the daemon holds, so that generated ports match the running system. Read only.
   config::Diagnostics id_problems;
   const auto previous_ids =
@@ -64,13 +67,21 @@ std::optional<config::Definitions> load(const Paths& paths, Terminal& term) {
       config::load_definitions_file(paths.config_file, config::DirectoryVariables::from(paths), options);
   if (!result.diagnostics.empty()) term.err << result.report();
   if (!result.ok()) {
-    term.err << "nixpmctl: generate: " << paths.config_file.string() << " is not valid\n";
+    term.err << "nixpmctl: " << verb << ": " << paths.config_file.string() << " is not valid\n";
     return std::nullopt;
   }
   return std::move(*result.definitions);
 }
 
-}  // namespace
+std::optional<managers::Generated> generate_from(const ManagerAdapter& manager, const config::Definitions& definitions,
+                                                 const Paths& paths, Terminal& term, std::string_view verb) {
+  try {
+    return manager.generate(definitions, generate_options(paths));
+  } catch (const managers::GenerateError& error) {
+    term.err << "nixpmctl: " << verb << ": " << error.what() << '\n';
+    return std::nullopt;
+  }
+}
 
 managers::GenerateOptions generate_options(const Paths& paths) {
   managers::GenerateOptions options;
@@ -87,16 +98,11 @@ managers::GenerateOptions generate_options(const Paths& paths) {
 std::optional<managers::Generated> generate_for(const ManagerAdapter& manager, const Paths& paths,
                                                 Terminal& term, int& exit_status) {
   exit_status = exit_code::usage;
-  const auto definitions = load(paths, term);
+  const auto definitions = load_definitions_for(paths, term, "generate");
   if (!definitions) return std::nullopt;
-  try {
-    auto generated = manager.generate(*definitions, generate_options(paths));
-    exit_status = exit_code::ok;
-    return generated;
-  } catch (const managers::GenerateError& error) {
-    term.err << "nixpmctl: generate: " << error.what() << '\n';
-    return std::nullopt;
-  }
+  auto generated = generate_from(manager, *definitions, paths, term, "generate");
+  if (generated) exit_status = exit_code::ok;
+  return generated;
 }
 
 void print_losses(const managers::Generated& generated, const ManagerAdapter& manager, Terminal& term) {
@@ -151,12 +157,12 @@ int run_generate(const Invocation& inv, const Paths& paths, Terminal& term) {
       term.out << managers::capability_table_markdown();
       return exit_code::ok;
     }
-    const auto* manager = chosen_manager(inv, term);
+    const auto* manager = chosen_manager(inv, term, "generate");
     if (manager == nullptr) return exit_code::usage;
     term.out << managers::capability_notes_markdown(*manager);
     return exit_code::ok;
   }
-  const auto* manager = chosen_manager(inv, term);
+  const auto* manager = chosen_manager(inv, term, "generate");
   if (manager == nullptr) return exit_code::usage;
   if (!inv.output_dir) return usage_error(term, "-o DIR is required: the directory to write the files to");
 

@@ -8,9 +8,11 @@
 // not be written; 2 usage error (unknown manager, no -o), invalid definitions or overrides.
 
 #include <optional>
+#include <string_view>
 
 #include "client/commands.hpp"
 #include "config/managers/manager_adapter.hpp"
+#include "config/model.hpp"
 
 namespace nixpm::client {
 
@@ -21,6 +23,16 @@ namespace nixpm::client {
 std::optional<managers::Generated> generate_for(const managers::ManagerAdapter& manager, const Paths& paths,
                                                 Terminal& term, int& exit_status);
 managers::GenerateOptions generate_options(const Paths& paths);
+// The two halves of generate_for, for a deployment that also needs the definitions: the definitions as
+// `check` loads them (nullopt after printing why; the messages name `verb`), and the adapter's result
+// for them (nullopt after printing why, e.g. a bad overrides value).
+std::optional<config::Definitions> load_definitions_for(const Paths& paths, Terminal& term, std::string_view verb);
+std::optional<managers::Generated> generate_from(const managers::ManagerAdapter& manager,
+                                                 const config::Definitions& definitions, const Paths& paths,
+                                                 Terminal& term, std::string_view verb);
+// The adapter --manager names, or nullptr after printing a usage error (none given, or unknown) that
+// names `verb`.
+const managers::ManagerAdapter* chosen_manager(const Invocation& inv, Terminal& term, std::string_view verb);
 // The loss report: one line per loss on term.err ("nginx: umask: lost on launchd: ...").
 void print_losses(const managers::Generated& generated, const managers::ManagerAdapter& manager,
                   Terminal& term);

@@ -20,6 +20,7 @@
 #include "common/protocol.hpp"
 #include "config/loader.hpp"
 #include "daemon/event_stream.hpp"
+#include "daemon/request_handler.hpp"
 #include "daemon/supervisor.hpp"
 
 namespace nixpm::daemon {
@@ -30,7 +31,7 @@ struct ConnectionState {
   bool read_only = false;  // a member of the socket group without the right to change anything
 };
 
-class CommandHandler {
+class CommandHandler : public RequestHandler {
  public:
   // `close` asks the transport to close the connection once the reply is written. Returns false when
   // the connection is already gone.

@@ -27,7 +27,7 @@ constexpr std::size_t kMaxPendingBytes = 16 * 1024 * 1024;
 
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(stream_protocol::socket socket, CommandHandler& handler, bool read_only)
+  Session(stream_protocol::socket socket, RequestHandler& handler, bool read_only)
       : socket_(std::move(socket)), handler_(handler) {
     state_.read_only = read_only;
   }
@@ -115,7 +115,7 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   stream_protocol::socket socket_;
-  CommandHandler& handler_;
+  RequestHandler& handler_;
   ConnectionState state_;
   protocol::FrameDecoder decoder_;
   std::array<char, 16 * 1024> buffer_{};
@@ -134,7 +134,7 @@ bool daemon_answers(const fs::path& socket_path) {
 
 }  // namespace
 
-ControlServer::ControlServer(boost::asio::io_context& io, CommandHandler& handler)
+ControlServer::ControlServer(boost::asio::io_context& io, RequestHandler& handler)
     : io_(io), handler_(handler), acceptor_(io), own_uid_(getuid()) {}
 
 ControlServer::~ControlServer() { close(); }

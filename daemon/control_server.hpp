@@ -1,6 +1,7 @@
 #pragma once
 // The Unix-socket transport of the control protocol. Each connection is a Session: it reads frames,
-// hands whole requests to the CommandHandler, and writes replies from a queue with exactly one
+// hands whole requests to a RequestHandler (the CommandHandler, or the
+// ManagerFrontHandler of nixpmd --manager), and writes replies from a queue with exactly one
 // async_write in flight. A client that sends garbage gets an error and is closed; a client that does
 // not read its replies is closed once its queue passes a bound. No client can stall the others.
 
@@ -15,6 +16,7 @@
 #include <boost/asio/local/stream_protocol.hpp>
 
 #include "daemon/command_handler.hpp"
+#include "daemon/request_handler.hpp"
 
 namespace nixpm::daemon {
 
@@ -26,7 +28,7 @@ struct SocketAccess {
 
 class ControlServer {
  public:
-  ControlServer(boost::asio::io_context& io, CommandHandler& handler);
+  ControlServer(boost::asio::io_context& io, RequestHandler& handler);
   ~ControlServer();
 
   // Creates the socket (and its directory, mode 0700) and starts accepting. A stale socket left by a
@@ -39,7 +41,7 @@ class ControlServer {
   void accept_next();
 
   boost::asio::io_context& io_;
-  CommandHandler& handler_;
+  RequestHandler& handler_;
   boost::asio::local::stream_protocol::acceptor acceptor_;
   std::filesystem::path socket_path_;
   uid_t own_uid_;

@@ -14,7 +14,11 @@
 #include "common/logging.hpp"
 #include "common/paths.hpp"
 #include "config/loader.hpp"
+#include "config/managers/manager_adapter.hpp"
+#include "config/managers/manager_tool.hpp"
+#include "config/spelling.hpp"
 #include "daemon/daemon.hpp"
+#include "daemon/manager_front.hpp"
 #include "daemon/run_as.hpp"
 
 namespace {
@@ -28,6 +32,8 @@ struct Options {
   std::string socket_group;
   std::string socket_group_access = "read";
   bool no_cgroups = false;
+  std::string manager;              // --manager: front this native manager instead of supervising
+  std::filesystem::path manager_root;  // --root: where its files go instead of its usual place
 };
 
 void add_path_option(CLI::App& app, const std::string& name, std::optional<std::filesystem::path>& target,
@@ -86,6 +92,16 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"read", "full"}))
       ->capture_default_str();
 
+  app.add_option("--manager", options.manager,
+                 "Front this native process manager instead of supervising: deploy the definitions onto it and "
+                 "carry out nixpmctl's verbs through its own tool (systemd, supervisord, sysvinit, bsdrc, launchd, "
+                 "cygrunsrv, s6-rc, runit, s6)")
+      ->type_name("NAME");
+  app.add_option_function<std::string>(
+         "--root", [&](const std::string& v) { options.manager_root = v; },
+         "With --manager: install its files here instead of its usual place")
+      ->type_name("DIR");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {
@@ -112,6 +128,24 @@ int main(int argc, char** argv) {
     socket_access.group_may_change = options.socket_group_access == "full";
   }
 
+  const nixpm::managers::ManagerAdapter* adapter = nullptr;
+  const nixpm::managers::ManagerTool* tool = nullptr;
+  if (!options.manager.empty()) {
+    adapter = nixpm::managers::find_manager(options.manager);
+    tool = nixpm::managers::find_tool(options.manager);
+    if (adapter == nullptr || tool == nullptr) {
+      std::vector<std::string> names;
+      for (const auto* known : nixpm::managers::all_managers()) names.emplace_back(known->name());
+      std::cerr << "nixpmd: --manager: unknown process manager '" << options.manager << "'"
+                << nixpm::config::did_you_mean(options.manager, names)
+                << "; known managers: " << nixpm::managers::known_manager_names() << '\n';
+      return nixpm::exit_code::usage;
+    }
+  } else if (!options.manager_root.empty()) {
+    std::cerr << "nixpmd: --root needs --manager\n";
+    return nixpm::exit_code::usage;
+  }
+
   // Loaded before the daemon (and its SIGCHLD reaper) exists: a processes.nix is evaluated by a child
   // process that the loader waits for itself.
   nixpm::daemon::DefinitionsSource source(paths);
@@ -125,6 +159,17 @@ int main(int argc, char** argv) {
   if (auto error = source.accept(loaded); !error.empty()) {
     std::cerr << "nixpmd: cannot save id assignments: " << error << '\n';
     return nixpm::exit_code::failed;
+  }
+
+  if (adapter != nullptr) {
+    try {
+      nixpm::daemon::ManagerFront front(paths, source, std::move(*loaded.definitions), *adapter, *tool,
+                                        options.manager_root, socket_access);
+      return front.run();
+    } catch (const std::exception& error) {
+      spdlog::critical("{}", error.what());
+      return nixpm::exit_code::failed;
+    }
   }
 
   try {

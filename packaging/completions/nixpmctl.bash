@@ -9,13 +9,13 @@ _nixpmctl() {
   local cur prev verbs globals verb i
   cur=${COMP_WORDS[COMP_CWORD]}
   prev=${COMP_WORDS[COMP_CWORD-1]}
-  verbs="status list start stop restart reload logs signal graph watch check generate shutdown"
+  verbs="status list start stop restart reload logs signal graph watch check generate deploy undeploy shutdown"
   globals="--help --version --json --user --system --socket --config --timeout --state-dir --runtime-dir --log-dir --tmp-dir --cache-dir --force-disable-user-change"
 
   case $prev in
     --socket|-c|--config|--state-dir|--runtime-dir|--log-dir|--tmp-dir|--cache-dir)
       COMPREPLY=($(compgen -f -- "$cur")); return ;;
-    -o|--output)
+    -o|--output|--root)
       COMPREPLY=($(compgen -d -- "$cur")); return ;;
     -m|--manager)
       COMPREPLY=($(compgen -W "$(nixpmctl generate --list 2>/dev/null | awk '{ print $1 }')" -- "$cur")); return ;;
@@ -46,6 +46,8 @@ _nixpmctl() {
     graph) COMPREPLY=($(compgen -W "--dot" -- "$cur")) ;;
     check) COMPREPLY=($(compgen -W "--json -c --config" -- "$cur")) ;;
     generate) COMPREPLY=($(compgen -W "--manager -o --output --strict --list --capabilities --user --system -c --config --json" -- "$cur")) ;;
+    deploy) COMPREPLY=($(compgen -W "--manager --root --strict --user --system -c --config --json" -- "$cur")) ;;
+    undeploy) COMPREPLY=($(compgen -W "--manager --user --system --json" -- "$cur")) ;;
   esac
 }
 complete -F _nixpmctl nixpmctl

@@ -4,7 +4,7 @@ function __nixpmctl_instances
     nixpmctl list 2>/dev/null | awk 'NR > 1 { print $1 }'
 end
 
-set -l verbs status list start stop restart reload logs signal graph watch check generate shutdown
+set -l verbs status list start stop restart reload logs signal graph watch check generate deploy undeploy shutdown
 complete -c nixpmctl -f
 complete -c nixpmctl -n "not __fish_seen_subcommand_from $verbs" -a status -d 'Show the state of instances'
 complete -c nixpmctl -n "not __fish_seen_subcommand_from $verbs" -a list -d 'List the defined instances'
@@ -18,6 +18,8 @@ complete -c nixpmctl -n "not __fish_seen_subcommand_from $verbs" -a graph -d 'Sh
 complete -c nixpmctl -n "not __fish_seen_subcommand_from $verbs" -a watch -d 'Print state changes as they happen'
 complete -c nixpmctl -n "not __fish_seen_subcommand_from $verbs" -a check -d 'Validate definitions without a daemon'
 complete -c nixpmctl -n "not __fish_seen_subcommand_from $verbs" -a generate -d 'Write configuration for another process manager'
+complete -c nixpmctl -n "not __fish_seen_subcommand_from $verbs" -a deploy -d 'Install into a native process manager and start there'
+complete -c nixpmctl -n "not __fish_seen_subcommand_from $verbs" -a undeploy -d 'Stop and remove what deploy installed'
 complete -c nixpmctl -n "not __fish_seen_subcommand_from $verbs" -a shutdown -d 'Stop everything and end nixpmd'
 complete -c nixpmctl -n "__fish_seen_subcommand_from start stop restart status logs signal" -a '(__nixpmctl_instances)'
 complete -c nixpmctl -l json -d 'Print JSON'
@@ -35,3 +37,6 @@ complete -c nixpmctl -n "__fish_seen_subcommand_from generate" -s o -l output -r
 complete -c nixpmctl -n "__fish_seen_subcommand_from generate" -l strict -d 'Fail when anything is lost'
 complete -c nixpmctl -n "__fish_seen_subcommand_from generate" -l list -d 'List the managers'
 complete -c nixpmctl -n "__fish_seen_subcommand_from generate" -l capabilities -d 'Print the capability table'
+complete -c nixpmctl -n "__fish_seen_subcommand_from deploy undeploy" -s m -l manager -x -a '(nixpmctl generate --list 2>/dev/null | string replace -r " .*" "")' -d 'Process manager'
+complete -c nixpmctl -n "__fish_seen_subcommand_from deploy" -l root -r -a '(__fish_complete_directories)' -d "Install here instead of the manager's place"
+complete -c nixpmctl -n "__fish_seen_subcommand_from deploy" -l strict -d 'Fail when anything is lost'

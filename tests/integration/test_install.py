@@ -10,8 +10,8 @@ import tempfile
 import unittest
 
 BUILD_DIR = os.environ.get("NIXPM_BUILD_DIR")
-VERBS = ["status", "list", "start", "stop", "restart", "reload", "logs", "signal", "graph", "watch", "check", "generate",
-         "shutdown"]
+VERBS = ["status", "list", "start", "stop", "restart", "reload", "logs", "signal", "graph", "watch", "check", "generate", "deploy",
+         "undeploy", "shutdown"]
 
 
 @unittest.skipUnless(BUILD_DIR, "NIXPM_BUILD_DIR names the build to install (set by CTest)")
