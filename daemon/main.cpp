@@ -18,6 +18,7 @@
 #include "config/managers/manager_tool.hpp"
 #include "config/spelling.hpp"
 #include "daemon/daemon.hpp"
+#include "daemon/daemon_lock.hpp"
 #include "daemon/manager_front.hpp"
 #include "daemon/run_as.hpp"
 
@@ -144,6 +145,13 @@ int main(int argc, char** argv) {
   } else if (!options.manager_root.empty()) {
     std::cerr << "nixpmd: --root needs --manager\n";
     return nixpm::exit_code::usage;
+  }
+
+  // Before anything is loaded or written: a second daemon on the same socket stops here.
+  nixpm::daemon::DaemonLock lock;
+  if (auto error = lock.acquire(paths.socket); !error.empty()) {
+    std::cerr << "nixpmd: " << error << '\n';
+    return nixpm::exit_code::failed;
   }
 
   // Loaded before the daemon (and its SIGCHLD reaper) exists: a processes.nix is evaluated by a child
