@@ -1,5 +1,6 @@
 #include "common/tool_runner.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
@@ -87,33 +88,57 @@ int spawn(const ToolRequest& request, const Pipe& out, const Pipe& err, pid_t& p
   return error;
 }
 
-// Reads both pipes until both are closed. False when the deadline passed or the output grew too large.
-bool drain(Pipe& out, Pipe& err, ToolResult& result, const ToolRequest& request) {
+// Whatever the pipe holds now, without waiting (the read end is non-blocking).
+void read_available(int fd, std::string& text) {
+  char buffer[65536];
+  for (;;) {
+    const ssize_t n = ::read(fd, buffer, sizeof buffer);
+    if (n > 0) {
+      text.append(buffer, static_cast<std::size_t>(n));
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    return;
+  }
+}
+
+enum class Drained { closed, exited, stopped };
+
+// Reads both pipes until both are closed (or, with until_exit, until the child exited: `status` then
+// holds its wait status). `stopped` when the deadline passed or the output grew too large.
+Drained drain(Pipe& out, Pipe& err, ToolResult& result, const ToolRequest& request, pid_t pid, int& status) {
+  // How often a tool that may leave its output open to a daemon is checked for its exit.
+  constexpr auto kExitCheck = std::chrono::milliseconds(20);
   const auto deadline = std::chrono::steady_clock::now() + request.timeout;
   pollfd fds[2] = {{out.read_end, POLLIN, 0}, {err.read_end, POLLIN, 0}};
   std::string* texts[2] = {&result.out, &result.err};
   char buffer[65536];
-  while (fds[0].fd >= 0 || fds[1].fd >= 0) {
-    const auto left =
-        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-    if (left.count() <= 0) return false;
+  for (;;) {
+    if (request.until_exit && ::waitpid(pid, &status, WNOHANG) == pid) {
+      for (int i = 0; i < 2; ++i)
+        if (fds[i].fd >= 0) read_available(fds[i].fd, *texts[i]);
+      return Drained::exited;
+    }
+    if (fds[0].fd < 0 && fds[1].fd < 0) return Drained::closed;
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) return Drained::stopped;
+    if (request.until_exit) left = std::min(left, kExitCheck);
     const int ready = ::poll(fds, 2, static_cast<int>(left.count()));
     if (ready < 0) {
       if (errno == EINTR) continue;
-      return false;
+      return Drained::stopped;
     }
     for (int i = 0; i < 2; ++i) {
       if (fds[i].fd < 0 || fds[i].revents == 0) continue;
       const ssize_t n = ::read(fds[i].fd, buffer, sizeof buffer);
       if (n > 0) {
         texts[i]->append(buffer, static_cast<std::size_t>(n));
-        if (texts[i]->size() > request.max_output) return false;
+        if (texts[i]->size() > request.max_output) return Drained::stopped;
       } else if (n == 0 || (errno != EINTR && errno != EAGAIN)) {
         fds[i].fd = -1;  // at its end; the Pipe closes the descriptor
       }
     }
   }
-  return true;
 }
 
 }  // namespace
@@ -152,10 +177,15 @@ ToolResult run_tool(const ToolRequest& request) {
     result.error = "cannot run " + request.program.string() + ": " + std::strerror(spawn_error);
     return result;
   }
-  const bool finished = drain(out, err, result, request);
-  if (!finished) ::kill(pid, SIGKILL);
+  if (request.until_exit) {
+    for (int fd : {out.read_end, err.read_end})
+      if (fd >= 0) ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
+  }
   int status = 0;
-  while (::waitpid(pid, &status, 0) < 0) {
+  const Drained drained = drain(out, err, result, request, pid, status);
+  const bool finished = drained != Drained::stopped;
+  if (!finished) ::kill(pid, SIGKILL);
+  while (drained != Drained::exited && ::waitpid(pid, &status, 0) < 0) {
     if (errno != EINTR) {
       result.error = "cannot wait for " + name + ": " + std::strerror(errno);
       return result;

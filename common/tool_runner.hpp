@@ -25,6 +25,10 @@ struct ToolRequest {
   // NAME=value entries; nullopt: the child inherits this process's environment.
   std::optional<std::vector<std::string>> environment;
   bool merge_stderr = false;  // stderr into `out` (interleaved as printed) instead of `err`
+  // Done when the tool exits, even if a process it started (an init script's daemon, supervisord)
+  // still holds its output open; otherwise done when both outputs are closed. Then what the tool
+  // printed before it exited is collected, and its children's later output is not waited for.
+  bool until_exit = false;
   std::chrono::milliseconds timeout{60'000};
   std::size_t max_output = 64 * 1024 * 1024;  // a runaway tool is stopped here
 };

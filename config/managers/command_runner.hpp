@@ -35,7 +35,7 @@ class CommandRunner {
   virtual void pause(std::chrono::milliseconds duration) = 0;
 };
 
-// The real runner: fork and exec (PATH search), stdin from /dev/null, stdout and stderr into one pipe.
+// The real runner: run_tool (common/tool_runner.hpp) with a PATH search, stdout and stderr in one pipe.
 // Returns as soon as the command exits, even when a daemon it started keeps the pipe open.
 class ProcessRunner : public CommandRunner {
  public:

@@ -5,8 +5,10 @@
 
 #include <chrono>
 #include <csignal>
+#include <string>
 
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include "common/tool_runner.hpp"
 
@@ -61,6 +63,22 @@ TEST_CASE("run_tool stops a tool at its deadline or when it prints too much") {
   result = run_tool(request);
   CHECK_FALSE(result.error.empty());
   CHECK(result.out.size() > 100000);
+}
+
+TEST_CASE("until_exit: done when the tool exits, though a process it started holds the output open") {
+  auto request = shell("sleep 30 & echo $!; echo started >&2");
+  request.until_exit = true;
+  request.timeout = std::chrono::milliseconds(20'000);
+  const auto start = std::chrono::steady_clock::now();
+  const auto result = run_tool(request);
+  const auto took = std::chrono::steady_clock::now() - start;
+  REQUIRE(result.error.empty());
+  CHECK(result.exited_zero());
+  CHECK(took < std::chrono::seconds(15));
+  CHECK(result.err == "started\n");
+  const pid_t sleeper = std::stoi(result.out);
+  REQUIRE(sleeper > 0);
+  CHECK(::kill(sleeper, SIGKILL) == 0);  // ours: the tool's child, named by the tool itself
 }
 
 TEST_CASE("run_tool reports a program that cannot run, and a killed one") {
