@@ -76,23 +76,11 @@ std::optional<config::Definitions> load_definitions_for(const Paths& paths, Term
 std::optional<managers::Generated> generate_from(const ManagerAdapter& manager, const config::Definitions& definitions,
                                                  const Paths& paths, Terminal& term, std::string_view verb) {
   try {
-    return manager.generate(definitions, generate_options(paths));
+    return manager.generate(definitions, managers::generate_options(paths));
   } catch (const managers::GenerateError& error) {
     term.err << "nixpmctl: " << verb << ": " << error.what() << '\n';
     return std::nullopt;
   }
-}
-
-managers::GenerateOptions generate_options(const Paths& paths) {
-  managers::GenerateOptions options;
-  options.scope = paths.mode == Mode::user ? managers::Scope::user : managers::Scope::system;
-  options.state_dir = paths.state_dir;
-  options.runtime_dir = paths.runtime_dir;
-  options.log_dir = paths.log_dir;
-  options.tmp_dir = paths.tmp_dir;
-  options.lib_dir = paths.lib_dir;
-  options.cache_dir = paths.cache_dir;
-  return options;
 }
 
 std::optional<managers::Generated> generate_for(const ManagerAdapter& manager, const Paths& paths,

@@ -22,7 +22,6 @@ namespace nixpm::client {
 // overrides). Write the result with managers::write_generated.
 std::optional<managers::Generated> generate_for(const managers::ManagerAdapter& manager, const Paths& paths,
                                                 Terminal& term, int& exit_status);
-managers::GenerateOptions generate_options(const Paths& paths);
 // The two halves of generate_for, for a deployment that also needs the definitions: the definitions as
 // `check` loads them (nullopt after printing why; the messages name `verb`), and the adapter's result
 // for them (nullopt after printing why, e.g. a bad overrides value).

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "common/exit_codes.hpp"
+#include "config/managers/generated_output.hpp"
 
 namespace nixpm::daemon {
 namespace fs = std::filesystem;
@@ -26,18 +27,6 @@ managers::ToolContext tool_context(const Paths& paths, const managers::ManagerTo
   return context;
 }
 
-managers::GenerateOptions generate_options(const Paths& paths) {
-  managers::GenerateOptions options;
-  options.scope = paths.mode == Mode::user ? managers::Scope::user : managers::Scope::system;
-  options.state_dir = paths.state_dir;
-  options.runtime_dir = paths.runtime_dir;
-  options.log_dir = paths.log_dir;
-  options.tmp_dir = paths.tmp_dir;
-  options.lib_dir = paths.lib_dir;
-  options.cache_dir = paths.cache_dir;
-  return options;
-}
-
 }  // namespace
 
 ManagerFront::ManagerFront(Paths paths, DefinitionsSource source, config::Definitions definitions,
@@ -55,7 +44,7 @@ ManagerFront::ManagerFront(Paths paths, DefinitionsSource source, config::Defini
                 if (auto error = source_.accept(accepted); !error.empty())
                   spdlog::error("cannot save id assignments: {}", error);
               },
-              managers::deployment_record_path(paths_.state_dir), generate_options(paths_)})),
+              managers::deployment_record_path(paths_.state_dir), managers::generate_options(paths_)})),
       server_(io_, *handler_),
       signals_(io_, SIGTERM, SIGINT, SIGHUP),
       socket_access_(socket_access),

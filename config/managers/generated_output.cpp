@@ -8,6 +8,18 @@
 #include "config/managers/adapter_support.hpp"
 
 namespace nixpm::managers {
+
+GenerateOptions generate_options(const Paths& paths) {
+  GenerateOptions options;
+  options.scope = paths.mode == Mode::user ? Scope::user : Scope::system;
+  options.state_dir = paths.state_dir;
+  options.runtime_dir = paths.runtime_dir;
+  options.log_dir = paths.log_dir;
+  options.tmp_dir = paths.tmp_dir;
+  options.lib_dir = paths.lib_dir;
+  options.cache_dir = paths.cache_dir;
+  return options;
+}
 namespace fs = std::filesystem;
 
 void write_generated(const Generated& generated, const fs::path& dir) {

@@ -7,9 +7,14 @@
 #include <string>
 #include <string_view>
 
+#include "common/paths.hpp"
 #include "config/managers/manager_adapter.hpp"
 
 namespace nixpm::managers {
+
+// The options that make generated configuration use the directories nixpmd uses with these paths
+// (state, runtime, log, tmp, lib, cache), in the scope of their mode.
+GenerateOptions generate_options(const Paths& paths);
 
 // Writes every file under `dir` (created when missing), each through a temporary file and a rename, with
 // its mode; links are (re)created as symbolic links. Files already there that the result does not name are
