@@ -151,6 +151,15 @@ class DockerStop(unittest.TestCase):
                 os.kill(pid, signal.SIGKILL)  # PID 1 of the namespace: the kernel ends everything in it
             self.unshare.wait(timeout=30)
 
+    def staged(self, path):
+        """A copy of `path` inside the container's own /var, so that it stays visible after the container's
+        /tmp is mounted over the host's (the build or source tree may well live under /tmp)."""
+        directory = os.path.join(self.root, "var", "image")
+        os.makedirs(directory, exist_ok=True)
+        target = os.path.join(directory, os.path.basename(path))
+        shutil.copy2(path, target)
+        return os.path.join("/var/image", os.path.basename(path))
+
     def image_command(self):
         """ENTRYPOINT + CMD of the final stage, with the files the image COPYs taken from the repository
         and the installed nixpmd replaced by the one under test."""
@@ -161,9 +170,9 @@ class DockerStop(unittest.TestCase):
         for keyword, arguments in final:
             words = arguments.split()
             if keyword == "COPY" and not words[0].startswith("--from="):
-                copied[words[-1]] = os.path.join(SOURCE_DIR, words[0])
+                copied[words[-1]] = self.staged(os.path.join(SOURCE_DIR, words[0]))
         self.assertEqual(command[0], "/usr/bin/nixpmd")
-        return [NIXPMD] + [copied.get(argument, argument) for argument in command[1:]]
+        return [self.staged(NIXPMD)] + [copied.get(argument, argument) for argument in command[1:]]
 
     def ctl(self, *args):
         return subprocess.run([NIXPMCTL, "--socket", os.path.join(self.root, "run", "nixpm", "control.sock"), *args],

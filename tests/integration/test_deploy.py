@@ -101,6 +101,11 @@ class DeployTestCase:
         self.seen_pids.update(found.values())
         return found
 
+    @staticmethod
+    def environ_of(pid):
+        with open(f"/proc/{pid}/environ", "rb") as f:
+            return f.read().split(b"\0")
+
     def wait_for_page(self, instance):
         port = self.ports[instance]
 
@@ -155,8 +160,10 @@ class DeployTestCase:
         self.assertEqual(after["nginx"], before["nginx"])
         self.assertNotEqual(after["webapp2"], before["webapp2"])
         self.assertFalse(pid_alive(before["webapp2"]))
-        with open(f"/proc/{after['webapp2']}/environ", "rb") as f:
-            self.assertIn(b"GREETING=changed", f.read().split(b"\0"))
+        # The pid a manager reports may still be its run script, which sets the environment and then execs
+        # the program: /proc/PID/environ shows the new variable only from that exec on.
+        wait_until(lambda: b"GREETING=changed" in self.environ_of(after["webapp2"]),
+                   what="webapp2 to run with GREETING=changed")
         self.wait_for_page("webapp2")
         self.assertNotIn("extra", [s["instance"] for s in self.record()["services"]])
 
