@@ -182,8 +182,14 @@ void DocumentReader::read_pool(const MapEntry& entry) {
 }  // namespace
 
 const InstanceDeclaration* DeclarationSet::find_instance(std::string_view name) const {
-  auto it = std::find_if(instances.begin(), instances.end(), [&](const auto& i) { return i.name.value == name; });
-  return it == instances.end() ? nullptr : &*it;
+  if (indexed > instances.size()) {
+    instance_index.clear();
+    indexed = 0;
+  }
+  // The first declaration of a name wins, as the search from the front did.
+  for (; indexed < instances.size(); ++indexed) instance_index.try_emplace(instances[indexed].name.value, indexed);
+  const auto found = instance_index.find(std::string(name));
+  return found == instance_index.end() ? nullptr : &instances[found->second];
 }
 
 bool add_instance(InstanceDeclaration instance, YamlReader& reader, DeclarationSet& set) {

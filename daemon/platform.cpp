@@ -12,15 +12,30 @@
 #include <unistd.h>
 
 #ifdef __linux__
+#include <sched.h>
+#include <signal.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #endif
 
 #include <dirent.h>
+#include <sys/stat.h>
 
 #include <fstream>
+#include <mutex>
 #include <sstream>
 #include <string>
+#include <unordered_map>
+#include <unordered_set>
+
+// A child sharing our memory would run on a stack that AddressSanitizer does not know.
+#if defined(__SANITIZE_ADDRESS__)
+#define NIXPM_SANITIZED 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define NIXPM_SANITIZED 1
+#endif
+#endif
 
 namespace nixpm::daemon::platform {
 
@@ -78,6 +93,24 @@ void close_descriptors_except(int keep) noexcept {
     if (fd != keep) close(fd);
 }
 
+pid_t start_child(int (*child)(void*), void* argument, bool share_memory) {
+#if defined(__linux__) && !defined(NIXPM_SANITIZED)
+  if (share_memory) {
+    // The child runs on this stack while we are suspended, so one stack serves every spawn; the lock
+    // only matters if spawns ever come from two threads. A few KiB of it are ever touched.
+    static std::mutex stack_in_use;
+    alignas(64) static char stack[64 * 1024];
+    const std::lock_guard<std::mutex> lock(stack_in_use);
+    return clone(child, stack + sizeof stack, CLONE_VM | CLONE_VFORK | SIGCHLD, argument);
+  }
+#else
+  (void)share_memory;
+#endif
+  const pid_t pid = fork();
+  if (pid == 0) _exit(child(argument));
+  return pid;
+}
+
 int open_process_descriptor(pid_t pid) {
 #if defined(__linux__) && defined(SYS_pidfd_open)
   return static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
@@ -127,6 +160,80 @@ std::vector<ProcessEntry> process_table() {
   closedir(proc);
 #endif
   return table;
+}
+
+namespace {
+
+// The descendants of `root` in a full table of processes.
+std::vector<ProcessEntry> descendants_in(const std::vector<ProcessEntry>& table, pid_t root) {
+  std::unordered_multimap<pid_t, const ProcessEntry*> children;
+  for (const auto& entry : table) children.emplace(entry.parent, &entry);
+  std::vector<ProcessEntry> found;
+  std::vector<pid_t> pending{root};
+  std::unordered_set<pid_t> seen{root};
+  while (!pending.empty()) {
+    const pid_t parent = pending.back();
+    pending.pop_back();
+    auto [begin, end] = children.equal_range(parent);
+    for (auto it = begin; it != end; ++it) {
+      if (!seen.insert(it->second->pid).second) continue;
+      found.push_back(*it->second);
+      pending.push_back(it->second->pid);
+    }
+  }
+  return found;
+}
+
+#ifdef __linux__
+// The children of every thread of `pid` (Linux 3.5+ with CONFIG_PROC_CHILDREN); false when this kernel
+// has no such files, so the caller scans the whole table instead.
+bool children_of(pid_t pid, std::vector<pid_t>& children) {
+  const std::string tasks = "/proc/" + std::to_string(pid) + "/task";
+  DIR* directory = opendir(tasks.c_str());
+  if (directory == nullptr) return true;  // gone: no children
+  bool supported = true;
+  while (const dirent* entry = readdir(directory)) {
+    if (entry->d_name[0] == '.') continue;
+    std::ifstream in(tasks + "/" + entry->d_name + "/children");
+    if (!in.is_open()) {
+      // The thread may have ended meanwhile; the file is missing altogether only without the feature.
+      struct stat info {};
+      if (stat((tasks + "/" + entry->d_name).c_str(), &info) == 0) supported = false;
+      continue;
+    }
+    long child = 0;
+    while (in >> child) children.push_back(static_cast<pid_t>(child));
+  }
+  closedir(directory);
+  return supported;
+}
+#endif
+
+}  // namespace
+
+std::vector<ProcessEntry> descendants_of(pid_t root) {
+#ifdef __linux__
+  std::vector<ProcessEntry> found;
+  std::vector<pid_t> pending{root};
+  std::unordered_set<pid_t> seen{root};
+  while (!pending.empty()) {
+    const pid_t parent = pending.back();
+    pending.pop_back();
+    std::vector<pid_t> children;
+    if (!children_of(parent, children)) return descendants_in(process_table(), root);
+    for (const pid_t child : children) {
+      if (!seen.insert(child).second) continue;
+      // A child that is gone by now has nothing left to signal.
+      if (auto row = read_stat(child)) {
+        found.push_back(*row);
+        pending.push_back(child);
+      }
+    }
+  }
+  return found;
+#else
+  return descendants_in(process_table(), root);
+#endif
 }
 
 std::optional<unsigned long long> process_start_time(pid_t pid) {

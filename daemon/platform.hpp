@@ -40,6 +40,11 @@ struct ProcessEntry {
 // Every process visible to us (Linux: /proc). Empty where the system offers no cheap way; callers
 // then rely on process groups alone.
 std::vector<ProcessEntry> process_table();
+// Every descendant of `root` (not `root` itself), children before their own children. On Linux it
+// follows /proc/<pid>/task/<tid>/children from `root` down, so the cost is that of the descendants;
+// scanning the whole process table for each instance made stopping N instances cost N × (all
+// processes). Where those files do not exist it falls back to one scan of process_table().
+std::vector<ProcessEntry> descendants_of(pid_t root);
 // The start time of `pid` as process_table() reports it, or nullopt when it is gone.
 std::optional<unsigned long long> process_start_time(pid_t pid);
 
@@ -48,6 +53,15 @@ std::string self_executable();
 
 // The writable cgroup v2 directory this process belongs to (Linux), or empty when there is none.
 std::string own_cgroup_directory();
+
+// Starts a child process that runs `child(argument)`, which must end in execve or _exit and may make
+// only async-signal-safe calls. With `share_memory` on Linux, the child borrows nixpmd's memory and
+// nixpmd is suspended until the child has exec'd or exited (clone with CLONE_VM | CLONE_VFORK, what
+// glibc's posix_spawn does): no page tables are copied and no page of nixpmd turns copy-on-write, so a
+// spawn costs the same however large nixpmd is. Such a child must not change its credentials through
+// the C library (glibc's set*id functions coordinate with the parent's threads). Without
+// `share_memory`, elsewhere, and in sanitizer builds, it is fork. Returns the pid, or -1 with errno.
+pid_t start_child(int (*child)(void*), void* argument, bool share_memory);
 
 // In a freshly forked child: closes every descriptor >= 3 except `keep`. Async-signal-safe.
 void close_descriptors_except(int keep) noexcept;

@@ -26,7 +26,7 @@ struct ChildFailure {
   int index;  // rlimit: which of the prepared limits failed
 };
 
-// A limit translated for setrlimit before fork: the child may only make system calls.
+// A limit translated for setrlimit before the child starts: the child may only make system calls.
 struct PreparedLimit {
   int resource;
   bool has_soft;
@@ -145,12 +145,26 @@ int apply_limits(const std::vector<PreparedLimit>& limits) {
   return -1;
 }
 
+// Everything the child needs, prepared before it starts: between fork and exec it may not allocate.
+struct ChildPlan {
+  const char* executable;
+  char* const* argv;
+  char* const* envp;
+  const char* directory;
+  const char* cgroup_procs;
+  const std::vector<PreparedLimit>* limits;
+  int stdin_fd;
+  int log_fd;
+  int status_fd;
+  const SpawnRequest* request;
+};
+
 // Runs in the child between fork and exec: only async-signal-safe calls.
-[[noreturn]] void run_child(const char* executable, char* const* argv, char* const* envp, const char* directory,
-                            const char* cgroup_procs, const std::vector<PreparedLimit>& limits, int stdin_fd,
-                            int log_fd, int status_fd, const SpawnRequest& request) {
+[[noreturn]] void run_child(const ChildPlan& plan) {
+  const int status_fd = plan.status_fd;
+  const SpawnRequest& request = *plan.request;
   // First of all, so that nothing this process starts can be outside the cgroup.
-  if (cgroup_procs[0] != '\0' && !join_cgroup(cgroup_procs)) child_failed(status_fd, Stage::cgroup);
+  if (plan.cgroup_procs[0] != '\0' && !join_cgroup(plan.cgroup_procs)) child_failed(status_fd, Stage::cgroup);
   setpgid(0, 0);
   struct sigaction default_action {};
   default_action.sa_handler = SIG_DFL;
@@ -161,12 +175,13 @@ int apply_limits(const std::vector<PreparedLimit>& limits) {
   sigset_t none;
   sigemptyset(&none);
   sigprocmask(SIG_SETMASK, &none, nullptr);
-  if (dup2(stdin_fd, STDIN_FILENO) < 0 || dup2(log_fd, STDOUT_FILENO) < 0 || dup2(log_fd, STDERR_FILENO) < 0)
+  if (dup2(plan.stdin_fd, STDIN_FILENO) < 0 || dup2(plan.log_fd, STDOUT_FILENO) < 0 ||
+      dup2(plan.log_fd, STDERR_FILENO) < 0)
     child_failed(status_fd, Stage::setup);
   if (status_fd <= STDERR_FILENO) child_failed(status_fd, Stage::setup);
   platform::close_descriptors_except(status_fd);
   // Limits before the user changes: only root may raise a hard limit.
-  if (const int failed = apply_limits(limits); failed >= 0) child_failed(status_fd, Stage::rlimit, failed);
+  if (const int failed = apply_limits(*plan.limits); failed >= 0) child_failed(status_fd, Stage::rlimit, failed);
   if (request.nice && setpriority(PRIO_PROCESS, 0, *request.nice) != 0) child_failed(status_fd, Stage::nice);
   if (request.umask) umask(*request.umask);
   if (const auto& identity = request.identity) {
@@ -175,10 +190,12 @@ int apply_limits(const std::vector<PreparedLimit>& limits) {
         setuid(identity->uid) != 0)
       child_failed(status_fd, Stage::user);
   }
-  if (directory[0] != '\0' && chdir(directory) != 0) child_failed(status_fd, Stage::chdir);
-  execve(executable, argv, envp);
+  if (plan.directory[0] != '\0' && chdir(plan.directory) != 0) child_failed(status_fd, Stage::chdir);
+  execve(plan.executable, plan.argv, plan.envp);
   child_failed(status_fd, Stage::exec);
 }
+
+int child_entry(void* plan) { run_child(*static_cast<const ChildPlan*>(plan)); }
 
 // Owns a descriptor for the parent's side of the spawn.
 struct Descriptor {
@@ -218,7 +235,7 @@ SpawnResult PosixSpawner::spawn(const SpawnRequest& request) {
   const std::string executable = find_executable(request.executable, path_of(request.environment));
   if (executable.empty()) return {-1, "exec " + request.executable + ": not found in PATH"};
 
-  // Everything the child needs is prepared here: after fork it may not allocate.
+  // Everything the child needs is prepared here: once started it may not allocate.
   std::vector<char*> argv;
   argv.reserve(request.arguments.size() + 2);
   argv.push_back(const_cast<char*>(request.executable.c_str()));
@@ -244,15 +261,17 @@ SpawnResult PosixSpawner::spawn(const SpawnRequest& request) {
   Descriptor status_write(pipe_fds[1]);
   if (!set_cloexec(status_read.fd) || !set_cloexec(status_write.fd)) return {-1, "fcntl: " + errno_text(errno)};
 
-  // Signals stay blocked across fork so that no daemon handler runs in the child before it resets them.
+  // Signals stay blocked across the start so that no daemon handler runs in the child before it resets them.
   sigset_t all;
   sigset_t previous;
   sigfillset(&all);
   sigprocmask(SIG_SETMASK, &all, &previous);
-  const pid_t pid = fork();
-  if (pid == 0)
-    run_child(executable.c_str(), argv.data(), envp.data(), directory.c_str(), cgroup_procs.c_str(), limits,
-              null_input.fd, request.output_fd, status_write.fd, request);
+  ChildPlan plan{executable.c_str(), argv.data(),  envp.data(),        directory.c_str(),
+                 cgroup_procs.c_str(), &limits,     null_input.fd,      request.output_fd,
+                 status_write.fd,      &request};
+  // The child shares our memory (no copy of it, we wait until it exec'd) unless it changes its user:
+  // the C library's set*id calls are not safe in such a child.
+  const pid_t pid = platform::start_child(child_entry, &plan, !request.identity.has_value());
   const int fork_error = errno;
   sigprocmask(SIG_SETMASK, &previous, nullptr);
   if (pid < 0) return {-1, "fork: " + errno_text(fork_error)};

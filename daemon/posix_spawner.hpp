@@ -1,5 +1,9 @@
 #pragma once
-// Spawner on fork/exec.
+// Spawner on fork/exec. On Linux the "fork" is a clone that shares nixpmd's memory and suspends nixpmd
+// until the child exec'd (platform::start_child, as posix_spawn does): a fork copied nixpmd's page
+// tables and left every page it wrote next copy-on-write, a cost that grew with nixpmd and that the
+// benchmark showed (docs/benchmarks.md). posix_spawn itself cannot join a cgroup or report which
+// stage failed, so the child is still ours.
 //
 // Why not Boost.Process: its child objects want to own the exit status (with another reaper they lose
 // it, boostorg/process#187/#357/#496, and they report exit 9 and SIGKILL alike, #61), it cannot tell

@@ -4,7 +4,6 @@
 #include <csignal>
 #include <fstream>
 #include <system_error>
-#include <unordered_set>
 
 #include <spdlog/spdlog.h>
 
@@ -21,26 +20,6 @@ std::string directory_name(const std::string& instance) {
   for (char c : instance) name += (c == '/' || c == '\0') ? '_' : c;
   if (name.empty() || name == "." || name == "..") name = "_" + name;
   return name;
-}
-
-// Every descendant of `root` in `table` (not `root` itself).
-std::vector<platform::ProcessEntry> descendants(const std::vector<platform::ProcessEntry>& table, pid_t root) {
-  std::unordered_multimap<pid_t, const platform::ProcessEntry*> children;
-  for (const auto& entry : table) children.emplace(entry.parent, &entry);
-  std::vector<platform::ProcessEntry> found;
-  std::vector<pid_t> pending{root};
-  std::unordered_set<pid_t> seen{root};
-  while (!pending.empty()) {
-    const pid_t parent = pending.back();
-    pending.pop_back();
-    auto [begin, end] = children.equal_range(parent);
-    for (auto it = begin; it != end; ++it) {
-      if (!seen.insert(it->second->pid).second) continue;
-      found.push_back(*it->second);
-      pending.push_back(it->second->pid);
-    }
-  }
-  return found;
 }
 
 }  // namespace
@@ -122,7 +101,7 @@ void ProcessContainment::signal_escaped(const std::string& instance, pid_t main_
       if (getpgid(pid) != main_pid) kill(pid, signal);
     return;
   }
-  auto found = descendants(platform::process_table(), main_pid);
+  auto found = platform::descendants_of(main_pid);
   auto& remembered = remembered_[instance];
   for (const auto& entry : found) {
     if (getpgid(entry.pid) != main_pid) kill(entry.pid, signal);

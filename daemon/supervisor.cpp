@@ -30,9 +30,13 @@ std::vector<std::string> merged_environment(const std::vector<std::string>& base
   result.reserve(base.size() + overrides.size() + 1);
   std::string path_value = "/usr/local/bin:/usr/bin:/bin";
   for (const auto& entry : base) {
-    const auto name = entry.substr(0, entry.find('='));
-    if (name == "PATH") path_value = entry.substr(5);
-    if (!overrides.contains(name) && name != "PATH") result.push_back(entry);
+    // Names are compared in place: this runs for every spawn, over the whole daemon environment.
+    const std::string_view name = std::string_view(entry).substr(0, entry.find('='));
+    if (name == "PATH") {
+      path_value = entry.substr(5);
+      continue;
+    }
+    if (overrides.empty() || !overrides.contains(std::string(name))) result.push_back(entry);
   }
   for (const auto& [name, value] : overrides) {
     if (name == "PATH") path_value = value;
@@ -145,11 +149,12 @@ InstanceSnapshot Supervisor::snapshot(std::size_t index) const {
 }
 
 void Supervisor::start(const std::vector<std::size_t>& roots) {
+  // A lookup table, not a search of `roots` per instance: starting all N names all N.
+  const auto named = membership(roots);
   for (auto index : graph_.with_dependencies(roots)) {
     instances_[index].wanted_up = true;
     // A oneshot that is done stays done when it is only a dependency of what was named.
-    const bool named = std::find(roots.begin(), roots.end(), index) != roots.end();
-    instances_[index].machine.start_requested(named);
+    instances_[index].machine.start_requested(named[index]);
     enqueue(index);
   }
   drain();
@@ -162,18 +167,18 @@ void Supervisor::stop(const std::vector<std::size_t>& roots) {
     enqueue(index);
   }
   // An explicit stop wins over a restart in progress.
-  for (auto& group : restart_groups_)
-    std::erase_if(group, [&](std::size_t member) {
-      return std::find(affected.begin(), affected.end(), member) != affected.end();
-    });
+  if (!restart_groups_.empty()) {
+    const auto stopped = membership(affected);
+    for (auto& group : restart_groups_) std::erase_if(group, [&](std::size_t member) { return stopped[member]; });
+  }
   drain();
 }
 
 void Supervisor::restart(const std::vector<std::size_t>& roots) {
   std::vector<std::size_t> group;
+  const auto named = membership(roots);
   for (auto index : graph_.with_dependents(roots)) {
-    const bool root = std::find(roots.begin(), roots.end(), index) != roots.end();
-    if (root || instances_[index].wanted_up) group.push_back(index);
+    if (named[index] || instances_[index].wanted_up) group.push_back(index);
   }
   for (auto index : group) {
     instances_[index].wanted_up = false;
@@ -204,6 +209,12 @@ void Supervisor::stop_all() {
     enqueue(index);
   }
   drain();
+}
+
+std::vector<bool> Supervisor::membership(const std::vector<std::size_t>& indices) const {
+  std::vector<bool> member(instances_.size(), false);
+  for (auto index : indices) member[index] = true;
+  return member;
 }
 
 bool Supervisor::has_process(std::size_t index) const {
@@ -484,7 +495,11 @@ void Supervisor::spawn(std::size_t index) {
     std::error_code ignored;
     std::filesystem::remove(spec.pid_file, ignored);
   }
-  if (error.empty()) error = prober_.prepare(instance.slot, spec.supervision.readiness, probe_target(instance));
+  // The target (with its merged environment) is only worth building for a check that uses it.
+  if (error.empty())
+    error = prober_.prepare(instance.slot, spec.supervision.readiness,
+                            spec.supervision.readiness.kind == config::ReadinessKind::started ? ProbeTarget{}
+                                                                                              : probe_target(instance));
   SpawnResult result;
   if (error.empty()) {
     SpawnRequest request;

@@ -150,6 +150,8 @@ class Supervisor {
   void after_reconcile(std::size_t index);
   void release_restart_groups();
   bool has_process(std::size_t index) const;
+  // member[i] is true when i is among `indices`: set lookups in O(1) for requests naming all N.
+  std::vector<bool> membership(const std::vector<std::size_t>& indices) const;
   Instance make_instance(config::InstanceSpec spec);
   void apply_pending_switch();
 
