@@ -30,7 +30,8 @@ def is_alive(pid):
 
 
 def children_of(pid):
-    """Live children of `pid` (by scanning /proc: this kernel has no /proc/<pid>/task/<tid>/children)."""
+    """Live children of `pid`, by scanning /proc (/proc/<pid>/task/<tid>/children needs CONFIG_PROC_CHILDREN,
+    which not every kernel has; this runs once per measurement)."""
     result = []
     for entry in os.listdir("/proc"):
         if entry.isdigit() and parent_of(int(entry)) == pid and is_alive(int(entry)):
