@@ -164,24 +164,37 @@ std::vector<ProcessEntry> process_table() {
 
 namespace {
 
-// The descendants of `root` in a full table of processes.
-std::vector<ProcessEntry> descendants_in(const std::vector<ProcessEntry>& table, pid_t root) {
-  std::unordered_multimap<pid_t, const ProcessEntry*> children;
-  for (const auto& entry : table) children.emplace(entry.parent, &entry);
+// Every process reachable from `root` through `children_of(parent, out)`, which appends the parent's
+// children and returns false when it cannot tell; each process is reported once, `root` never.
+template <typename ChildrenOf>
+std::optional<std::vector<ProcessEntry>> walk_descendants(pid_t root, ChildrenOf children_of) {
   std::vector<ProcessEntry> found;
   std::vector<pid_t> pending{root};
   std::unordered_set<pid_t> seen{root};
+  std::vector<ProcessEntry> children;
   while (!pending.empty()) {
     const pid_t parent = pending.back();
     pending.pop_back();
-    auto [begin, end] = children.equal_range(parent);
-    for (auto it = begin; it != end; ++it) {
-      if (!seen.insert(it->second->pid).second) continue;
-      found.push_back(*it->second);
-      pending.push_back(it->second->pid);
+    children.clear();
+    if (!children_of(parent, children)) return std::nullopt;
+    for (auto& child : children) {
+      if (!seen.insert(child.pid).second) continue;
+      pending.push_back(child.pid);
+      found.push_back(std::move(child));
     }
   }
   return found;
+}
+
+// The descendants of `root` in a full table of processes.
+std::vector<ProcessEntry> descendants_in(const std::vector<ProcessEntry>& table, pid_t root) {
+  std::unordered_multimap<pid_t, const ProcessEntry*> by_parent;
+  for (const auto& entry : table) by_parent.emplace(entry.parent, &entry);
+  return *walk_descendants(root, [&](pid_t parent, std::vector<ProcessEntry>& out) {
+    auto [begin, end] = by_parent.equal_range(parent);
+    for (auto it = begin; it != end; ++it) out.push_back(*it->second);
+    return true;
+  });
 }
 
 #ifdef __linux__
@@ -213,27 +226,16 @@ bool children_of(pid_t pid, std::vector<pid_t>& children) {
 
 std::vector<ProcessEntry> descendants_of(pid_t root) {
 #ifdef __linux__
-  std::vector<ProcessEntry> found;
-  std::vector<pid_t> pending{root};
-  std::unordered_set<pid_t> seen{root};
-  while (!pending.empty()) {
-    const pid_t parent = pending.back();
-    pending.pop_back();
-    std::vector<pid_t> children;
-    if (!children_of(parent, children)) return descendants_in(process_table(), root);
-    for (const pid_t child : children) {
-      if (!seen.insert(child).second) continue;
-      // A child that is gone by now has nothing left to signal.
-      if (auto row = read_stat(child)) {
-        found.push_back(*row);
-        pending.push_back(child);
-      }
-    }
-  }
-  return found;
-#else
-  return descendants_in(process_table(), root);
+  auto found = walk_descendants(root, [](pid_t parent, std::vector<ProcessEntry>& out) {
+    std::vector<pid_t> pids;
+    if (!children_of(parent, pids)) return false;
+    for (const pid_t pid : pids)
+      if (auto row = read_stat(pid)) out.push_back(*row);  // one that is gone has nothing left to signal
+    return true;
+  });
+  if (found) return std::move(*found);
 #endif
+  return descendants_in(process_table(), root);
 }
 
 std::optional<unsigned long long> process_start_time(pid_t pid) {
