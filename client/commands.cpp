@@ -152,6 +152,13 @@ Json names_request(const Invocation& inv) {
   return request;
 }
 
+// The table needs a few members of each entry; --json prints everything the daemon reports.
+Json status_request(const Invocation& inv) {
+  Json request = names_request(inv);
+  if (!inv.globals.json) request["fields"] = status_table_members();
+  return request;
+}
+
 Json timeout_value(double seconds) {
   if (seconds == std::floor(seconds)) return static_cast<std::int64_t>(seconds);
   return seconds;
@@ -267,7 +274,7 @@ const std::vector<Verb>& verbs() {
       {"status", protocol::op::status, "Show the state of instances (all of them when no NAME is given)",
        "Columns: NAME STATE PID UPTIME RESTARTS LAST-EXIT. With --json, prints the daemon's reply "
        "{\"instances\": [...]} including every field it reports.",
-       configure_optional_names, names_request, present_status},
+       configure_optional_names, status_request, present_status},
       {"list", protocol::op::list, "List the defined instances with their description",
        "Columns: NAME STATE AUTOSTART DESCRIPTION.", configure_nothing, plain_request, present_list},
       {"start", protocol::op::start, "Start instances (after their dependencies) and wait until ready",

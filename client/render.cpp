@@ -140,6 +140,12 @@ std::string render_status_table(const Json& instances, bool colour) {
   return render_table({"NAME", "STATE", "PID", "UPTIME", "RESTARTS", "LAST-EXIT"}, rows, colour) + notes;
 }
 
+const std::vector<std::string>& status_table_members() {
+  static const std::vector<std::string> members = {"name",     "state",     "pid",  "uptime",
+                                                   "restarts", "lastExit",  "error", "waitingFor"};
+  return members;
+}
+
 std::string render_list_table(const Json& instances, bool colour) {
   std::vector<std::vector<Cell>> rows;
   for (const auto& entry : as_array(instances)) {

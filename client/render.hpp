@@ -30,6 +30,9 @@ std::string render_table(const std::vector<std::string>& headers, const std::vec
 // NAME STATE PID UPTIME RESTARTS LAST-EXIT for status entries (docs/protocol.md, "status"); "-" marks
 // absent values. Failed instances that carry a reason get a line each below the table.
 std::string render_status_table(const protocol::Json& instances, bool colour);
+// The members of a status entry that render_status_table reads: what `status` asks the daemon for
+// (its `fields`), so that a status of many instances carries nothing the table does not show.
+const std::vector<std::string>& status_table_members();
 
 // NAME STATE AUTOSTART DESCRIPTION for list entries.
 std::string render_list_table(const protocol::Json& instances, bool colour);

@@ -4,8 +4,9 @@
 
 namespace nixpm::protocol {
 
-std::string encode_frame(const Json& message) {
-  std::string payload = message.dump(-1, ' ', false, Json::error_handler_t::replace);
+namespace {
+
+std::string frame_of(const std::string& payload) {
   if (payload.empty() || payload.size() > kMaxFrameSize)
     throw std::length_error("protocol message of " + std::to_string(payload.size()) + " bytes exceeds the limit");
   const auto n = static_cast<std::uint32_t>(payload.size());
@@ -17,6 +18,34 @@ std::string encode_frame(const Json& message) {
   frame.push_back(static_cast<char>(n & 0xff));
   frame += payload;
   return frame;
+}
+
+std::string text_of(const Json& value) { return value.dump(-1, ' ', false, Json::error_handler_t::replace); }
+
+}  // namespace
+
+std::string encode_frame(const Json& message) { return frame_of(text_of(message)); }
+
+Outgoing Outgoing::ok_with_result_text(const Json& id, std::string result_json) {
+  Outgoing outgoing{id};
+  outgoing.result_json_ = std::move(result_json);
+  return outgoing;
+}
+
+std::string Outgoing::frame() const {
+  if (!result_json_) return encode_frame(message_);
+  // Members in make_ok's order (protocol::Json sorts them): id, ok, result.
+  return frame_of("{\"id\":" + text_of(message_) + ",\"ok\":true,\"result\":" + *result_json_ + "}");
+}
+
+Json Outgoing::id() const {
+  if (result_json_) return message_;
+  return message_.is_object() ? message_.value("id", Json(nullptr)) : Json(nullptr);
+}
+
+Json Outgoing::message() const {
+  if (!result_json_) return message_;
+  return make_ok(message_, Json::parse(*result_json_));
 }
 
 void FrameDecoder::feed(const char* data, std::size_t size) {

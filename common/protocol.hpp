@@ -66,6 +66,27 @@ inline constexpr std::string_view permission_denied = "permission-denied";  // a
 // Serialises one message into a frame. Throws std::length_error when it would exceed kMaxFrameSize.
 std::string encode_frame(const Json& message);
 
+// A message on its way out of the daemon: any JSON message, or an ok reply whose result is JSON text
+// written without building a DOM first (a status of N instances: the DOM cost more than the rest of
+// the reply). Converts from Json implicitly, so every other reply is written as before.
+class Outgoing {
+ public:
+  Outgoing(Json message) : message_(std::move(message)) {}  // NOLINT(google-explicit-constructor)
+  // {"id": id, "ok": true, "result": <result_json>}, byte for byte what make_ok would give.
+  static Outgoing ok_with_result_text(const Json& id, std::string result_json);
+
+  // The frame on the wire. Throws std::length_error when it would exceed kMaxFrameSize.
+  std::string frame() const;
+  // The request id the message answers (null for events and unreadable requests).
+  Json id() const;
+  // The message as JSON (parsing a result given as text), for code that inspects replies.
+  Json message() const;
+
+ private:
+  Json message_;  // the whole message, or only the id when result_json_ holds the result
+  std::optional<std::string> result_json_;
+};
+
 // Reassembles frames from a byte stream that arrives in arbitrary pieces.
 class FrameDecoder {
  public:

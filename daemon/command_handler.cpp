@@ -14,43 +14,7 @@ using protocol::Json;
 namespace {
 constexpr double kDefaultWaitSeconds = 60;
 constexpr double kMaxWaitSeconds = 24 * 3600;
-
-Json optional_string(const std::string& text) { return text.empty() ? Json(nullptr) : Json(text); }
-
-// The names the definitions use for readiness kinds.
-std::string readiness_name(config::ReadinessKind kind) {
-  switch (kind) {
-    case config::ReadinessKind::started: return "started";
-    case config::ReadinessKind::pid_file: return "pidFile";
-    case config::ReadinessKind::tcp: return "tcp";
-    case config::ReadinessKind::command: return "command";
-    case config::ReadinessKind::notify: return "notify";
-  }
-  return "started";
-}
 }  // namespace
-
-Json snapshot_to_json(const InstanceSnapshot& s) {
-  // Members are emplaced into the object directly: the braced form builds a two-element array per
-  // member first and copies it over, which made this function most of a status query's cost.
-  Json result(Json::value_t::object);
-  auto& object = result.get_ref<Json::object_t&>();
-  object.emplace("name", s.name);
-  object.emplace("state", std::string(to_string(s.state)));
-  object.emplace("pid", s.pid ? Json(*s.pid) : Json(nullptr));
-  object.emplace("wanted", s.wanted_up ? "up" : "down");
-  object.emplace("since", s.since_unix_seconds);
-  object.emplace("uptime", s.uptime_seconds ? Json(*s.uptime_seconds) : Json(nullptr));
-  object.emplace("restarts", s.restarts);
-  object.emplace("lastExit", optional_string(s.last_exit));
-  object.emplace("error", optional_string(s.error));
-  object.emplace("description", s.description);
-  object.emplace("dependencies", s.dependencies);
-  object.emplace("readiness", readiness_name(s.readiness));
-  object.emplace("ready", is_ready(s.state));
-  object.emplace("waitingFor", s.waiting_for);
-  return result;
-}
 
 CommandHandler::CommandHandler(boost::asio::io_context& io, Supervisor& supervisor, Environment environment)
     : io_(io), supervisor_(supervisor), environment_(std::move(environment)), events_(supervisor) {}
@@ -105,7 +69,16 @@ void CommandHandler::handle(ConnectionState& connection, const Json& request, Re
       respond(protocol::make_error(id, code, error), false);
       return;
     }
-    respond(protocol::make_ok(id, status_result(indices)), false);
+    StatusMembers members = kAllStatusMembers;
+    if (const auto fields = request.find("fields"); fields != request.end()) {
+      auto named = status_members_named(*fields, error);
+      if (!named) {
+        respond(protocol::make_error(id, err::bad_request, error), false);
+        return;
+      }
+      members = *named;
+    }
+    respond(status_reply(id, indices, members), false);
   } else if (name == op::list) {
     respond(protocol::make_ok(id, list_result()), false);
   } else if (name == op::start || name == op::stop || name == op::restart) {
@@ -186,6 +159,18 @@ Json CommandHandler::status_result(const std::vector<std::size_t>& indices) cons
   return Json{{"instances", std::move(instances)}};
 }
 
+protocol::Outgoing CommandHandler::status_reply(const Json& id, const std::vector<std::size_t>& indices,
+                                                const StatusMembers& members) const {
+  std::string text = "{\"instances\":[";
+  text.reserve(256 * indices.size() + 32);
+  for (std::size_t i = 0; i < indices.size(); ++i) {
+    if (i > 0) text += ',';
+    append_snapshot_json(text, supervisor_.snapshot(indices[i]), members);
+  }
+  text += "]}";
+  return protocol::Outgoing::ok_with_result_text(id, std::move(text));
+}
+
 Json CommandHandler::list_result() const {
   Json instances = Json::array();
   for (std::size_t i = 0; i < supervisor_.size(); ++i) {
@@ -242,7 +227,7 @@ void CommandHandler::change_state(const Json& id, const Json& request, std::stri
   } else {
     supervisor_.restart(targets);
   }
-  if (!wait) waiter->respond(protocol::make_ok(id, status_result(targets)), false);
+  if (!wait) waiter->respond(status_reply(id, targets), false);
 }
 
 CommandHandler::Outcome CommandHandler::outcome_of(const Waiter& waiter, std::string& reason) const {
@@ -358,7 +343,7 @@ void CommandHandler::supervisor_changed() {
     it = waiters_.erase(it);
     waiter->deadline->cancel();
     if (outcome == Outcome::success) {
-      waiter->respond(protocol::make_ok(waiter->id, status_result(waiter->targets)), false);
+      waiter->respond(status_reply(waiter->id, waiter->targets), false);
     } else {
       auto reply = protocol::make_error(waiter->id, err::failed, reason);
       reply["error"]["instances"] = status_result(waiter->targets)["instances"];

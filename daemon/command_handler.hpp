@@ -21,6 +21,7 @@
 #include "config/loader.hpp"
 #include "daemon/event_stream.hpp"
 #include "daemon/request_handler.hpp"
+#include "daemon/status_json.hpp"
 #include "daemon/supervisor.hpp"
 
 namespace nixpm::daemon {
@@ -35,7 +36,7 @@ class CommandHandler : public RequestHandler {
  public:
   // `close` asks the transport to close the connection once the reply is written. Returns false when
   // the connection is already gone.
-  using Respond = std::function<bool(const protocol::Json& reply, bool close)>;
+  using Respond = std::function<bool(const protocol::Outgoing& reply, bool close)>;
 
   // What the handler needs from the daemon around it.
   struct Environment {
@@ -69,6 +70,10 @@ class CommandHandler : public RequestHandler {
   enum class Outcome { pending, success, failure };
 
   protocol::Json status_result(const std::vector<std::size_t>& indices) const;
+  // The ok reply to a request about `indices`: status_result written as text, without the DOM, with
+  // only `members` of each entry.
+  protocol::Outgoing status_reply(const protocol::Json& id, const std::vector<std::size_t>& indices,
+                                  const StatusMembers& members = kAllStatusMembers) const;
   protocol::Json list_result() const;
   void change_state(const protocol::Json& id, const protocol::Json& request, std::string_view op, Respond respond);
   Outcome outcome_of(const Waiter& waiter, std::string& reason) const;
@@ -89,7 +94,5 @@ class CommandHandler : public RequestHandler {
   std::list<std::shared_ptr<Waiter>> waiters_;
   bool shutting_down_ = false;
 };
-
-protocol::Json snapshot_to_json(const InstanceSnapshot& snapshot);
 
 }  // namespace nixpm::daemon

@@ -61,7 +61,7 @@ class Session : public std::enable_shared_from_this<Session> {
         continue;
       }
       std::weak_ptr<Session> weak = shared_from_this();
-      handler_.handle(state_, *request, [weak](const Json& reply, bool close) {
+      handler_.handle(state_, *request, [weak](const protocol::Outgoing& reply, bool close) {
         auto self = weak.lock();
         if (!self || self->closing_) return false;
         self->send(reply, close);
@@ -72,14 +72,13 @@ class Session : public std::enable_shared_from_this<Session> {
     read_more();
   }
 
-  void send(const Json& reply, bool close_after) {
+  void send(const protocol::Outgoing& reply, bool close_after) {
     if (closing_) return;
     std::string frame;
     try {
-      frame = protocol::encode_frame(reply);
+      frame = reply.frame();
     } catch (const std::length_error&) {
-      frame = protocol::encode_frame(
-          protocol::make_error(reply.value("id", Json(nullptr)), protocol::error::failed, "reply too large"));
+      frame = protocol::encode_frame(protocol::make_error(reply.id(), protocol::error::failed, "reply too large"));
     }
     pending_bytes_ += frame.size();
     if (pending_bytes_ > kMaxPendingBytes) {

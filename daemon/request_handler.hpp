@@ -15,7 +15,7 @@ class RequestHandler {
  public:
   // `close` asks the transport to close the connection once the reply is written. Returns false when
   // the connection is already gone.
-  using Respond = std::function<bool(const protocol::Json& reply, bool close)>;
+  using Respond = std::function<bool(const protocol::Outgoing& reply, bool close)>;
 
   virtual ~RequestHandler() = default;
   // Answers through `respond`, now or later (on the same io_context).

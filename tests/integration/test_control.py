@@ -53,6 +53,25 @@ class Control(DaemonTestCase):
         self.assertIsNone(states["manual"]["pid"])
         self.assertEqual(states["manual"]["wanted"], "down")
 
+    def test_status_fields_selects_members_and_unknown_ones_are_refused(self):
+        self.start_daemon()
+        self.wait_for_states({"db": "running", "app": "running"})
+        with self.connect() as sock:
+            self.hello(sock)
+            sock.sendall(frame({"id": 1, "op": "status", "names": ["app", "db"], "fields": ["state", "name"]}))
+            reply = read_frame(sock)
+            self.assertEqual(reply["result"]["instances"],
+                             [{"name": "app", "state": "running"}, {"name": "db", "state": "running"}])
+            sock.sendall(frame({"id": 2, "op": "status", "fields": ["name", "colour"]}))
+            error = read_frame(sock)["error"]
+            self.assertEqual(error["code"], "bad-request")
+            self.assertIn('unknown member "colour"', error["message"])
+            sock.sendall(frame({"id": 3, "op": "status", "fields": "name"}))
+            self.assertEqual(read_frame(sock)["error"]["code"], "bad-request")
+            # Without fields, every member, as documented.
+            sock.sendall(frame({"id": 4, "op": "status", "names": ["db"]}))
+            self.assertIn("since", read_frame(sock)["result"]["instances"][0])
+
     def test_human_status_shows_pid_and_uptime(self):
         self.start_daemon()
         states = self.wait_for_states({"db": "running", "app": "running"})

@@ -24,6 +24,7 @@
 
 #include "client/commands.hpp"
 #include "client/control_client.hpp"
+#include "client/render.hpp"
 
 using nixpm::protocol::Json;
 namespace c = nixpm::client;
@@ -215,8 +216,12 @@ TEST_CASE("start and restart wait by default and carry the timeout", "[client][c
 }
 
 TEST_CASE("status, list and shutdown requests", "[client][commands]") {
-  CHECK(c::build_request(invocation({"status"})) == Json{{"op", "status"}});
-  CHECK(c::build_request(invocation({"status", "a", "b"})) == Json{{"op", "status"}, {"names", {"a", "b"}}});
+  // The table asks only for the members it shows; --json asks for everything.
+  const Json table_fields = c::status_table_members();
+  CHECK(c::build_request(invocation({"status"})) == Json{{"op", "status"}, {"fields", table_fields}});
+  CHECK(c::build_request(invocation({"status", "a", "b"})) ==
+        Json{{"op", "status"}, {"names", {"a", "b"}}, {"fields", table_fields}});
+  CHECK(c::build_request(invocation({"status", "--json", "a"})) == Json{{"op", "status"}, {"names", {"a"}}});
   CHECK(c::build_request(invocation({"list"})) == Json{{"op", "list"}});
   CHECK(c::build_request(invocation({"shutdown"})) == Json{{"op", "shutdown"}});
 }

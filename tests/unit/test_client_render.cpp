@@ -100,6 +100,18 @@ TEST_CASE("status table says what a waiting instance waits for", "[client][rende
   CHECK(lines[3] == "nginx is waiting for webapp1, webapp2");
 }
 
+TEST_CASE("the status table reads no member beyond those `status` asks the daemon for", "[client][render]") {
+  Json failed = status_entry("webapp1", "failed");
+  failed.update(Json{{"pid", 17}, {"uptime", 3.5}, {"restarts", 4}, {"lastExit", "exited 2"},
+                     {"error", "crash loop"}, {"waitingFor", {"db"}}, {"description", "not shown"},
+                     {"since", 1795657966.5}});
+  Json trimmed = Json::object();
+  for (const auto& name : c::status_table_members())
+    if (failed.contains(name)) trimmed[name] = failed[name];
+  CHECK(trimmed.size() < failed.size());
+  CHECK(c::render_status_table(Json::array({trimmed}), false) == c::render_status_table(Json::array({failed}), false));
+}
+
 TEST_CASE("colour is emitted only when asked for and does not disturb alignment", "[client][render]") {
   Json a = status_entry("a", "running");
   Json b = status_entry("bbbbbb", "stopped");

@@ -101,3 +101,21 @@ TEST_CASE("a message too large to frame is refused when encoding", "[protocol]")
   Json huge = {{"blob", std::string(kMaxFrameSize, 'x')}};
   CHECK_THROWS_AS(encode_frame(huge), std::length_error);
 }
+
+TEST_CASE("an ok reply with its result given as text frames as make_ok would", "[protocol]") {
+  const Json result = {{"instances", Json::array({{{"name", "a"}, {"pid", 7}}, {{"name", "b"}, {"pid", nullptr}}})}};
+  const auto outgoing = Outgoing::ok_with_result_text(Json(42), result.dump());
+  CHECK(outgoing.frame() == encode_frame(make_ok(Json(42), result)));
+  CHECK(outgoing.id() == 42);
+  CHECK(outgoing.message() == make_ok(Json(42), result));
+}
+
+TEST_CASE("any other message goes out as JSON, and its id is found for an error reply", "[protocol]") {
+  const Outgoing reply = make_error(Json(5), "failed", "no");
+  CHECK(reply.frame() == encode_frame(make_error(Json(5), "failed", "no")));
+  CHECK(reply.id() == 5);
+  const Outgoing event = Json{{"event", "state"}};
+  CHECK(event.id().is_null());
+  const Outgoing huge = Outgoing::ok_with_result_text(Json(1), "\"" + std::string(kMaxFrameSize, 'x') + "\"");
+  CHECK_THROWS_AS(huge.frame(), std::length_error);
+}
