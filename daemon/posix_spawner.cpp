@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/tool_runner.hpp"
 #include "daemon/platform.hpp"
 
 namespace nixpm::daemon {
@@ -99,11 +100,6 @@ std::string path_of(const std::vector<std::string>& environment) {
   for (const auto& entry : environment)
     if (entry.rfind("PATH=", 0) == 0) return entry.substr(5);
   return "/usr/local/bin:/usr/bin:/bin";
-}
-
-bool is_executable_file(const std::string& path) {
-  struct stat info {};
-  return stat(path.c_str(), &info) == 0 && S_ISREG(info.st_mode) && access(path.c_str(), X_OK) == 0;
 }
 
 // Reports why the child could not reach exec, and ends it.
@@ -217,18 +213,11 @@ bool set_cloexec(int fd) { return fcntl(fd, F_SETFD, FD_CLOEXEC) == 0; }
 }  // namespace
 
 std::string find_executable(const std::string& name, const std::string& path_variable) {
+  // A name with a slash goes to exec as given: a missing or unusable file is then reported by exec
+  // itself, with its errno.
   if (name.find('/') != std::string::npos) return name;
-  std::size_t begin = 0;
-  while (begin <= path_variable.size()) {
-    std::size_t end = path_variable.find(':', begin);
-    if (end == std::string::npos) end = path_variable.size();
-    std::string dir = path_variable.substr(begin, end - begin);
-    if (dir.empty()) dir = ".";
-    std::string candidate = dir + "/" + name;
-    if (is_executable_file(candidate)) return candidate;
-    begin = end + 1;
-  }
-  return {};
+  const auto found = find_program(name, path_variable);
+  return found ? found->string() : std::string();
 }
 
 SpawnResult PosixSpawner::spawn(const SpawnRequest& request) {
