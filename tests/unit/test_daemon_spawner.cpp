@@ -169,3 +169,19 @@ TEST_CASE("spawner: the child joins the cgroup before anything else, with its de
   }
   CHECK(seen == 2);
 }
+
+TEST_CASE("spawner: a bare name is looked up on the instance's PATH, a path goes to exec as given") {
+  using nixpm::daemon::find_executable;
+  CHECK(find_executable("sh", "/nonexistent-dir::/bin") == "/bin/sh");
+  CHECK(find_executable("no-such-program-here", "/bin:/usr/bin").empty());
+  // exec reports what is wrong with an explicit path (with its errno), so it is not checked here.
+  CHECK(find_executable("./missing/tool", "/bin") == "./missing/tool");
+
+  PosixSpawner spawner;
+  SpawnRequest request;
+  request.executable = "no-such-program-here";
+  request.environment = {"PATH=/bin:/usr/bin"};
+  const SpawnResult result = spawner.spawn(request);
+  CHECK(result.pid < 0);
+  CHECK(result.error == "exec no-such-program-here: not found in PATH");
+}
