@@ -14,8 +14,18 @@ namespace fs = std::filesystem;
 
 LogFile::LogFile(fs::path path, LogRotation rotation) : path_(std::move(path)), rotation_(rotation) {}
 
-LogFile::~LogFile() {
+LogFile::~LogFile() { release(); }
+
+void LogFile::release() {
   if (fd_ >= 0) close(fd_);
+  fd_ = -1;
+}
+
+std::string LogFile::ensure_exists() {
+  if (fd_ >= 0) return {};
+  auto error = open_file();
+  release();
+  return error;
 }
 
 std::string LogFile::open_file() {

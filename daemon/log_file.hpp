@@ -25,8 +25,12 @@ class LogFile {
   // Appends everything (rotating first when needed). Returns an error text, empty on success; on
   // error the data is dropped, never the daemon.
   std::string append(const char* data, std::size_t size);
-  // Creates the file if needed, so that it exists from the first start on.
-  std::string ensure_open() { return fd_ >= 0 ? std::string() : open_file(); }
+  // Creates the file if needed, so that it exists from the first start on, and closes it again.
+  std::string ensure_exists();
+  // Closes the descriptor until the next append. nixpmd keeps a log file open only while it writes:
+  // every descriptor nixpmd holds is copied into each child it spawns (and closed there before exec),
+  // so an open log file per instance made each spawn cost more the more instances ran.
+  void release();
   const std::filesystem::path& path() const { return path_; }
 
  private:

@@ -39,6 +39,7 @@ class PipeReader : public std::enable_shared_from_this<PipeReader> {
   // After EOF, or when nixpmd ends with the stream still open: an unfinished stamped line is kept.
   ~PipeReader() {
     if (stamper_) write(stamper_->finish());
+    file_->release();
   }
   PipeReader(const PipeReader&) = delete;
   PipeReader& operator=(const PipeReader&) = delete;
@@ -55,6 +56,7 @@ class PipeReader : public std::enable_shared_from_this<PipeReader> {
 
   // Reads what is there. The reactor reports a pipe only when new data arrives (edge-triggered), so a
   // wakeup reads until the pipe is empty, or yields after kReadsPerTurn and continues on the next turn.
+  // The log file is open only within one wakeup (LogFile::release says why).
   void drain() {
     auto& buffer = *buffer_;
     for (int reads = 0; reads < kReadsPerTurn; ++reads) {
@@ -65,9 +67,11 @@ class PipeReader : public std::enable_shared_from_this<PipeReader> {
         continue;
       }
       if (got < 0 && errno == EINTR) continue;
+      file_->release();
       if (got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return wait();
       return;  // EOF (every writer is gone) or an error: the descriptor closes with us
     }
+    file_->release();
     boost::asio::post(pipe_.get_executor(), [self = shared_from_this()] { self->drain(); });
   }
 
@@ -105,7 +109,7 @@ int OutputCapture::open_output(const std::string& instance, std::string& error) 
   fcntl(fds[1], F_SETFD, FD_CLOEXEC);
   auto& file = files_[instance];
   if (!file) file = std::make_shared<LogFile>(log_dir_ / (instance + ".log"), options_.rotation);
-  if (auto problem = file->ensure_open(); !problem.empty()) spdlog::error("log: {}", problem);
+  if (auto problem = file->ensure_exists(); !problem.empty()) spdlog::error("log: {}", problem);
   std::make_shared<PipeReader>(io_, fds[0], file, options_.timestamps, read_buffer_)->start();
   return fds[1];
 }

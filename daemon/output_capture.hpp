@@ -2,8 +2,9 @@
 // Log capture on the Asio loop: each start of an instance gets a pipe; nixpmd reads it and appends to
 // the instance's LogFile, which rotates by size. A reader lives until every writer closed the pipe
 // (grandchildren included), so nothing written is lost, and it costs no wakeup while nothing is written.
-// Each pipe has its own reader (a few hundred bytes; the read buffer is one for all of them), so with timestamps an unfinished line of one process waits for its own
-// newline instead of being cut by another process's output.
+// Each pipe has its own reader (a few hundred bytes; the read buffer is one for all of them), so with
+// timestamps an unfinished line of one process waits for its own newline instead of being cut by
+// another process's output. The log file itself is open only while output is being written.
 
 #include <filesystem>
 #include <memory>

@@ -276,12 +276,13 @@ def main(argv=None):
                 results["scale_notes"].append(note)
                 log(f"bench: {note}")
                 continue
-            # nixpmd holds two descriptors per instance (its output pipe and its log file), and it
-            # inherits our limit: past it, spawns fail with EMFILE (as without CAP_SYS_RESOURCE here).
+            # nixpmd holds a descriptor per running instance (the read end of its output pipe; log
+            # files are open only while written), and it inherits our limit: past it, spawns fail
+            # with EMFILE (as without CAP_SYS_RESOURCE here).
             descriptors = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
             managers_here = list(scale_managers)
-            if "nixpm" in managers_here and descriptors != resource.RLIM_INFINITY and 2 * n + 256 > descriptors:
-                note = (f"nixpm at N={n} not run: it needs about {2 * n + 256} descriptors (a pipe and a log file "
+            if "nixpm" in managers_here and descriptors != resource.RLIM_INFINITY and n + 256 > descriptors:
+                note = (f"nixpm at N={n} not run: it needs about {n + 256} descriptors (an output pipe "
                         f"per instance) and RLIMIT_NOFILE is {descriptors} here")
                 results["scale_notes"].append(note)
                 log(f"bench: {note}")

@@ -39,6 +39,20 @@ class Capture(DaemonTestCase):
         self.assertTrue(all(line.startswith("line ") for line in lines[:LINES]))
         wait_until(lambda: "quiet to stderr" in self.log_of("quiet"), what="the quiet instance's output")
         self.assertEqual(sorted(self.log_of("quiet").splitlines()), ["quiet to stderr", "quiet to stdout"])
+        # Between writes nixpmd holds no log file open (each descriptor it holds is copied into every
+        # child it spawns), only the read end of each output pipe.
+        log_dir = os.path.realpath(os.path.join(self.state_dir, "log"))
+        fd_dir = f"/proc/{self.daemon.pid}/fd"
+
+        def open_logs():
+            targets = []
+            for fd in os.listdir(fd_dir):
+                try:
+                    targets.append(os.readlink(os.path.join(fd_dir, fd)))
+                except FileNotFoundError:
+                    pass
+            return [t for t in targets if t.startswith(log_dir + os.sep)]
+        wait_until(lambda: open_logs() == [], what="nixpmd to hold no log file open")
 
 
 class Rotation(DaemonTestCase):

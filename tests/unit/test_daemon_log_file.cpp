@@ -181,3 +181,38 @@ TEST_CASE("timestamps: the real clock writes ISO 8601 UTC with milliseconds", "[
   CHECK(stamp[23] == 'Z');
   CHECK(stamp.substr(0, 2) == "20");
 }
+
+namespace {
+// How many of this process's descriptors are open on `path`.
+int descriptors_on(const fs::path& path) {
+  int count = 0;
+  for (const auto& entry : fs::directory_iterator("/proc/self/fd")) {
+    std::error_code error;
+    if (fs::read_symlink(entry.path(), error) == path) ++count;
+  }
+  return count;
+}
+}  // namespace
+
+TEST_CASE("a released log file holds no descriptor, and the next append reopens it where it was",
+          "[logfile]") {
+  TempDir dir;
+  const auto path = dir.path / "a.log";
+  LogFile log(path, LogRotation{20, 1});
+  CHECK(log.ensure_exists().empty());
+  CHECK(fs::exists(path));
+  CHECK(descriptors_on(path) == 0);
+
+  CHECK(log.append("11111111\n", 9).empty());
+  CHECK(descriptors_on(path) == 1);
+  log.release();
+  CHECK(descriptors_on(path) == 0);
+  // Rotation still knows the size after a release: 9 + 9 fits in 20, the third write does not.
+  CHECK(log.append("22222222\n", 9).empty());
+  log.release();
+  CHECK(log.append("33333333\n", 9).empty());
+  log.release();
+  CHECK(read(path) == "33333333\n");
+  CHECK(read(dir.path / "a.log.1") == "11111111\n22222222\n");
+  CHECK(descriptors_on(path) == 0);
+}
