@@ -22,7 +22,9 @@ void LogFile::release() {
 }
 
 std::string LogFile::ensure_exists() {
-  if (fd_ >= 0) return {};
+  // Once per LogFile, not per spawn: a restart should not cost three more system calls. A file
+  // removed behind our back is created again by the next append.
+  if (created_ || fd_ >= 0) return {};
   auto error = open_file();
   release();
   return error;
@@ -31,6 +33,7 @@ std::string LogFile::ensure_exists() {
 std::string LogFile::open_file() {
   fd_ = open(path_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
   if (fd_ < 0) return "open " + path_.string() + ": " + std::strerror(errno);
+  created_ = true;
   struct stat info {};
   size_ = fstat(fd_, &info) == 0 ? static_cast<std::size_t>(info.st_size) : 0;
   return {};

@@ -41,6 +41,7 @@ class LogFile {
   std::filesystem::path path_;
   LogRotation rotation_;
   int fd_ = -1;
+  bool created_ = false;  // opened (and so created) at least once
   std::size_t size_ = 0;
 };
 
