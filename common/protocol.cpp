@@ -43,11 +43,6 @@ Json Outgoing::id() const {
   return message_.is_object() ? message_.value("id", Json(nullptr)) : Json(nullptr);
 }
 
-Json Outgoing::message() const {
-  if (!result_json_) return message_;
-  return make_ok(message_, Json::parse(*result_json_));
-}
-
 void FrameDecoder::feed(const char* data, std::size_t size) {
   if (broken_) return;
   // Drop what was already handed out before growing, so a long-lived connection does not accumulate.

@@ -79,8 +79,6 @@ class Outgoing {
   std::string frame() const;
   // The request id the message answers (null for events and unreadable requests).
   Json id() const;
-  // The message as JSON (parsing a result given as text), for code that inspects replies.
-  Json message() const;
 
  private:
   Json message_;  // the whole message, or only the id when result_json_ holds the result

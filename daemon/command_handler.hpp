@@ -34,10 +34,6 @@ struct ConnectionState {
 
 class CommandHandler : public RequestHandler {
  public:
-  // `close` asks the transport to close the connection once the reply is written. Returns false when
-  // the connection is already gone.
-  using Respond = std::function<bool(const protocol::Outgoing& reply, bool close)>;
-
   // What the handler needs from the daemon around it.
   struct Environment {
     std::string mode_name;                        // "user" or "system"
